@@ -1,0 +1,5 @@
+"""`python main.py data ...` (filled in by its issue)."""
+
+
+def register(sub) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Windows and widgets (Qt). No training and no SQL in here."""

@@ -1,0 +1,253 @@
+"""One config dataclass for a training run, with validation and presets.
+
+The config is stored with every job (as JSON) and inside every checkpoint.
+Every field has a range; ``problems()`` lists every invalid value with a
+message that names the field, the value and what is allowed, so the window
+can show the message beside the field and the command line can refuse it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+ARCHITECTURES = ("unet", "musegan")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+class ConfigError(ValueError):
+    """An invalid hyperparameter. ``problems`` maps field -> message."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = dict(problems)
+        super().__init__("; ".join(self.problems.values()))
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False  # low itself not allowed
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""  # plain words for tooltips and --help
+
+
+# Plain-words help is written for musicians: what the knob does to the music
+# and to the time training takes.
+SPECS: dict[str, FieldSpec] = {
+    "architecture": FieldSpec(str, choices=ARCHITECTURES, help=(
+        "unet: writes three voices to go with a melody you give it "
+        "(accompaniment). musegan: writes all four voices from nothing.")),
+    "epochs": FieldSpec(int, 1, 100_000, help=(
+        "How many times training goes over the chosen music. More epochs: "
+        "more time, usually better pieces, until it stops improving.")),
+    "batch_size": FieldSpec(int, 1, 4096, help=(
+        "Pieces looked at together in one step. Larger batches give smoother "
+        "learning and use more memory; on a CPU, 16-64 is sensible.")),
+    "generator_lr": FieldSpec(float, 0.0, 1.0, low_open=True, help=(
+        "How big a step the composer (generator) takes when it learns. Too high "
+        "and the music turns to noise; too low and it learns slowly.")),
+    "critic_lr": FieldSpec(float, 0.0, 1.0, low_open=True, help=(
+        "How big a step the critic takes when it learns to tell real music "
+        "from generated music.")),
+    "beta1": FieldSpec(float, 0.0, 1.0, high_open=True, help=(
+        "Adam momentum. 0.5 is the usual value for GANs; higher values make "
+        "learning steadier but slower to react.")),
+    "beta2": FieldSpec(float, 0.0, 1.0, high_open=True, help=(
+        "Adam's memory of gradient size. 0.9 is the usual value for WGAN-GP.")),
+    "critic_updates": FieldSpec(int, 1, 50, help=(
+        "Critic steps per composer step. 5 is the classic WGAN-GP value; "
+        "each extra update makes a step slower.")),
+    "gp_weight": FieldSpec(float, 0.0, 1000.0, help=(
+        "Gradient-penalty weight: keeps the critic smooth so training stays "
+        "stable. 10 is the standard value.")),
+    "latent_size": FieldSpec(int, 1, 1024, help=(
+        "Size of the random 'idea' each piece starts from. Larger gives more "
+        "variety, and a bigger model.")),
+    "width": FieldSpec(int, 2, 512, help=(
+        "Model width (channels). Wider models can learn richer music but "
+        "train more slowly: time grows roughly with the square of the width.")),
+    "bars_per_sample": FieldSpec(int, 1, 16, help=(
+        "Length, in 4/4 bars, of the pieces the model learns from and writes. "
+        "Longer pieces take more time per step.")),
+    "seed": FieldSpec(int, 0, 2**31 - 1, help=(
+        "Starting point of the random numbers. The same seed and settings "
+        "give the same run.")),
+    "device": FieldSpec(str, help=(
+        "Where to train: auto picks an NVIDIA GPU (cuda), then an Apple GPU "
+        "(mps), then the CPU.")),
+    "steps_per_epoch": FieldSpec(int, 0, 1_000_000, help=(
+        "Steps in one epoch; 0 means one full pass over the chosen music.")),
+    "samples_per_epoch": FieldSpec(int, 1, 64, help=(
+        "Pieces saved as MIDI at each epoch for you to listen to.")),
+    "metric_samples": FieldSpec(int, 4, 4096, help=(
+        "Pieces generated at each epoch to measure the music metrics and the "
+        "similarity index. More: steadier numbers, slower epochs.")),
+    "log_every": FieldSpec(int, 1, 100_000, help=(
+        "Steps between loss read-outs. Reading losses costs a little time "
+        "on a GPU.")),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    architecture: str = "unet"
+    epochs: int = 20
+    batch_size: int = 32
+    generator_lr: float = 1e-3
+    critic_lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.9
+    critic_updates: int = 5
+    gp_weight: float = 10.0
+    latent_size: int = 32
+    width: int = 16
+    bars_per_sample: int = 4
+    seed: int = 0
+    device: str = "auto"
+    steps_per_epoch: int = 0
+    samples_per_epoch: int = 4
+    metric_samples: int = 64
+    log_every: int = 10
+
+    # -- validation -----------------------------------------------------
+    def problems(self) -> dict[str, str]:
+        """Field -> message for every invalid value (empty when valid)."""
+        return {name: msg for name in SPECS
+                if (msg := check_field(name, getattr(self, name)))}
+
+    def validate(self) -> "TrainConfig":
+        problems = self.problems()
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+    # -- conversions ----------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build and validate; unknown keys are refused by name."""
+        unknown = sorted(set(values) - set(SPECS))
+        if unknown:
+            raise ConfigError({k: f"unknown setting {k!r} (known: "
+                               f"{', '.join(SPECS)})" for k in unknown})
+        return cls(**values).validate()
+
+    def with_overrides(self, assignments: list[str] | dict[str, Any]) -> "TrainConfig":
+        """Apply ``field=value`` strings (command line) or a dict; validate."""
+        if isinstance(assignments, dict):
+            changes = dict(assignments)
+        else:
+            changes = {}
+            for text in assignments:
+                if "=" not in text:
+                    raise ConfigError({text: f"{text!r} is not of the form field=value"})
+                key, raw = text.split("=", 1)
+                changes[key.strip()] = raw.strip()
+        problems: dict[str, str] = {}
+        parsed: dict[str, Any] = {}
+        for key, raw in changes.items():
+            if key not in SPECS:
+                problems[key] = f"unknown setting {key!r} (known: {', '.join(SPECS)})"
+                continue
+            try:
+                parsed[key] = parse_value(key, raw)
+            except ValueError as exc:
+                problems[key] = str(exc)
+        if problems:
+            raise ConfigError(problems)
+        return dataclasses.replace(self, **parsed).validate()
+
+
+def parse_value(name: str, raw: Any) -> Any:
+    """Turn text into the field's type, with a message naming the field."""
+    spec = SPECS[name]
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if spec.kind is int:
+            return int(raw)
+        if spec.kind is float:
+            return float(raw)
+    except ValueError:
+        kind = "a whole number" if spec.kind is int else "a number"
+        raise ValueError(f"{name} = {raw!r} is not {kind}") from None
+    return raw
+
+
+def allowed_text(name: str) -> str:
+    spec = SPECS[name]
+    if spec.choices:
+        return "one of " + ", ".join(spec.choices)
+    if name == "device":
+        return "auto, cpu, cuda, cuda:N or mps"
+    kind = "a whole number" if spec.kind is int else "a number"
+    lo = "more than" if spec.low_open else "from"
+    hi = "below" if spec.high_open else "to"
+    return f"{kind} {lo} {spec.low:g} {hi} {spec.high:g}"
+
+
+def check_field(name: str, value: Any) -> str:
+    """'' when ``value`` is allowed for ``name``, else the reason."""
+    spec = SPECS[name]
+    bad = f"{name} = {value!r} is not allowed: must be {allowed_text(name)}"
+    if spec.kind is str:
+        if not isinstance(value, str):
+            return bad
+        if spec.choices and value not in spec.choices:
+            return bad
+        if name == "device" and not _DEVICE_RE.match(value):
+            return bad
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return bad
+    if spec.kind is int and not float(value).is_integer():
+        return bad
+    if value != value or value in (float("inf"), float("-inf")):
+        return bad
+    if spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low)):
+        return bad
+    if spec.high is not None and (value > spec.high or (spec.high_open and value == spec.high)):
+        return bad
+    return ""
+
+
+# Presets. ``quick`` is the CPU default; ``smoke`` is for tests (seconds);
+# ``lab`` is the hosted console's lab defaults; ``full`` is GPU-sized.
+PRESETS: dict[str, TrainConfig] = {
+    "smoke": TrainConfig(epochs=2, batch_size=8, width=4, latent_size=8,
+                         bars_per_sample=2, critic_updates=1, steps_per_epoch=3,
+                         samples_per_epoch=2, metric_samples=16, log_every=1),
+    "quick": TrainConfig(epochs=20, batch_size=32, width=16, latent_size=32,
+                         bars_per_sample=4, critic_updates=3),
+    "lab": TrainConfig(epochs=100, batch_size=64, width=64, latent_size=64,
+                       generator_lr=1e-3, critic_lr=1e-3, beta1=0.5, beta2=0.9,
+                       critic_updates=5, gp_weight=10.0, bars_per_sample=4),
+    "full": TrainConfig(epochs=300, batch_size=128, width=128, latent_size=128,
+                        bars_per_sample=4, critic_updates=5, metric_samples=256),
+}
+DEFAULT_PRESET = "quick"
+
+
+def preset(name: str, architecture: str | None = None) -> TrainConfig:
+    if name not in PRESETS:
+        raise ConfigError({"preset": f"preset = {name!r} is not allowed: must be "
+                                     f"one of {', '.join(PRESETS)}"})
+    cfg = PRESETS[name]
+    if architecture is not None:
+        cfg = dataclasses.replace(cfg, architecture=architecture)
+    return cfg.validate()
+
+
+FIELD_NAMES = tuple(f.name for f in fields(TrainConfig))
+assert set(FIELD_NAMES) == set(SPECS), "every config field needs a spec"
