@@ -14,7 +14,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     pkgs="libfluidsynth3 libpulse0 libegl1 libgl1 libxkbcommon0 libfontconfig1
           libdbus-1-3 libglib2.0-0 xvfb xauth libxcb-icccm4 libxcb-keysyms1
           libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0
-          libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1"
+          libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1
+          pulseaudio pulseaudio-utils"
     missing=""
     for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
     if [ -n "$missing" ]; then

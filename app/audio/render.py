@@ -1,0 +1,90 @@
+"""Offline rendering: a MIDI file to float32 stereo audio or a WAV file."""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from app.audio.score import Score, load_score
+from app.audio.soundfonts import SoundfontError, default_soundfont
+from app.audio.synth import DEFAULT_SAMPLE_RATE, StemRenderer
+
+
+def resolve_soundfont(soundfont=None) -> Path:
+    if soundfont is not None:
+        return Path(soundfont)
+    default = default_soundfont()
+    if default is None:
+        raise SoundfontError(
+            "no General MIDI soundfont found: reinstall pretty_midi (it bundles TimGM6mb.sf2), "
+            "put an .sf2 file in resources/soundfonts/, or set POLYPHONY_SOUNDFONT to one"
+        )
+    return default.path
+
+
+def tracks_to_play(n_tracks: int, mute=(), solo=()) -> set[int]:
+    """Solo wins over mute, as on a mixing desk."""
+    solo = set(solo)
+    if solo:
+        return {i for i in range(n_tracks) if i in solo}
+    return {i for i in range(n_tracks) if i not in set(mute)}
+
+
+def render_score(score: Score, soundfont=None, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                 programs: dict[int, int] | None = None, mute=(), solo=(), tempo: float = 1.0) -> np.ndarray:
+    play = tracks_to_play(len(score.tracks), mute, solo)
+    # export is a foreground job: let FluidSynth spread voices over the cores
+    # (the player's background render stays on one, to leave the GUI its share)
+    with StemRenderer(score, resolve_soundfont(soundfont), sample_rate=sample_rate, tempo=tempo,
+                      programs=programs, per_track=False, play_tracks=play,
+                      cpu_cores=min(4, os.cpu_count() or 1)) as renderer:
+        planar = renderer.render_all()
+    return np.ascontiguousarray(planar[0].T)  # (frames, 2)
+
+
+def render_midi(midi_path, soundfont=None, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                programs: dict[int, int] | None = None, mute=(), solo=(), tempo: float = 1.0) -> np.ndarray:
+    """Render a MIDI file to float32 stereo, shape (frames, 2), including a short release tail.
+
+    ``programs`` maps track index -> General MIDI program to override the file's instruments.
+    """
+    return render_score(load_score(midi_path), soundfont, sample_rate, programs, mute, solo, tempo)
+
+
+def write_wav(path, audio: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Path:
+    """16-bit PCM WAV; written to a temporary name first so a failure leaves no half file."""
+    path = Path(path)
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = audio[:, None]
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with wave.open(str(tmp), "wb") as fh:
+            fh.setnchannels(audio.shape[1])
+            fh.setsampwidth(2)
+            fh.setframerate(int(sample_rate))
+            fh.writeframes(pcm.tobytes())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def read_wav(path) -> tuple[np.ndarray, int]:
+    """(float32 audio (frames, channels), sample rate) from a 16-bit PCM WAV."""
+    with wave.open(str(path), "rb") as fh:
+        rate = fh.getframerate()
+        channels = fh.getnchannels()
+        data = np.frombuffer(fh.readframes(fh.getnframes()), dtype="<i2")
+    return data.reshape(-1, channels).astype(np.float32) / 32767.0, rate
+
+
+def render_file(midi_path, wav_path, soundfont=None, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                programs: dict[int, int] | None = None, mute=(), solo=()) -> Path:
+    audio = render_midi(midi_path, soundfont, sample_rate, programs, mute, solo)
+    return write_wav(wav_path, audio, sample_rate)

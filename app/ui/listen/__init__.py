@@ -1,0 +1,5 @@
+"""The listening panel: piano roll with playhead, transport, A/B, export (Qt widgets only)."""
+
+from app.ui.listen.listen_panel import ListenPanel, SampleItem
+
+__all__ = ["ListenPanel", "SampleItem"]

@@ -1,0 +1,226 @@
+"""A piano roll with a playhead: tracks in colours, bar lines, pitch names, zoom and scroll.
+
+Painted by hand (one QWidget) so thousands of notes and a 60 Hz playhead
+stay cheap. The pitch range fits the notes; time scrolls horizontally.
+Mouse wheel scrolls, Ctrl+wheel or +/- zooms, a click asks to seek there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
+
+from app.ui.listen.none_guard import protect_none
+from gan.roll import STEPS_PER_BAR, STEPS_PER_BEAT
+
+TRACK_COLOURS = ("#e4572e", "#f3a712", "#29bf12", "#2e86de", "#a05195", "#00a6a6")
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+GUTTER = 44  # pixels for pitch names
+
+
+def pitch_name(pitch: int) -> str:
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+class _Canvas(QWidget):
+    seekRequested = Signal(float)
+
+    def __init__(self, view: "PianoRollView"):
+        super().__init__(view)
+        self.view = view
+        self.setMinimumHeight(160)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMouseTracking(False)
+
+    def paintEvent(self, _event) -> None:
+        # Shapes are batched (drawRects/drawLines): one Qt call per colour, not per note.
+        v = self.view
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#1e1f24"))
+        lo, hi = v.pitch_range
+        rows = hi - lo + 1
+        row_h = max(1.0, (self.height() - 1) / rows)
+        x0 = GUTTER - v.scroll_steps * v.px_per_step
+        width, height = self.width(), self.height()
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor("#24262c"))  # black-key rows shaded
+        p.drawRects([QRectF(GUTTER, (hi - pitch) * row_h, width - GUTTER, row_h)
+                     for pitch in range(lo, hi + 1) if NOTE_NAMES[pitch % 12].endswith("#")])
+        # bar and beat lines, bar numbers
+        first = max(0, int(v.scroll_steps) - 1)
+        last = min(int(v.scroll_steps + (width - GUTTER) / v.px_per_step) + 2, v.n_steps)
+        beats, bars = [], []
+        for step in range(first - first % STEPS_PER_BEAT, last + 1, STEPS_PER_BEAT):
+            x = x0 + step * v.px_per_step
+            (bars if step % STEPS_PER_BAR == 0 else beats).append((step, QLineF(x, 0, x, height)))
+        if v.px_per_step * STEPS_PER_BEAT >= 4:
+            p.setPen(QPen(QColor("#33353c"), 1))
+            p.drawLines([line for _s, line in beats])
+        p.setPen(QPen(QColor("#5a5d66"), 1))
+        p.drawLines([line for _s, line in bars])
+        if v.px_per_step * STEPS_PER_BAR > 24:
+            p.setPen(QColor("#8a8d96"))
+            for step, line in bars:
+                p.drawText(int(line.x1()) + 3, 12, str(step // STEPS_PER_BAR + 1))
+        # notes, one colour per track; muted tracks drawn faint
+        notes = v.notes
+        p.setPen(Qt.NoPen)
+        for track in range(v.n_tracks):
+            rows_t = notes[notes[:, 0] == track] if len(notes) else notes
+            if not len(rows_t):
+                continue
+            xs = x0 + rows_t[:, 1] * v.px_per_step
+            ws = np.maximum(2.0, rows_t[:, 2] * v.px_per_step - 1)
+            visible = (xs + ws >= GUTTER) & (xs <= width)
+            ys = (hi - rows_t[:, 3]) * row_h + 0.5
+            h = max(1.0, row_h - 1)
+            colour = QColor(v.colours[track % len(v.colours)])
+            if track in v.muted:
+                colour.setAlpha(60)
+            p.setBrush(colour)
+            p.drawRects([QRectF(float(x), float(y), float(w), h)
+                         for x, y, w in zip(xs[visible], ys[visible], ws[visible])])
+        # playhead
+        if v.playhead is not None:
+            x = x0 + v.playhead * v.px_per_step
+            if x >= GUTTER:
+                p.setPen(QPen(QColor("#ffffff"), 2))
+                p.drawLine(QLineF(x, 0, x, height))
+        # gutter with pitch names
+        p.fillRect(QRectF(0, 0, GUTTER, height), QColor("#2b2d33"))
+        p.setPen(QColor("#c8cad0"))
+        font = QFont(p.font())
+        font.setPointSizeF(max(6.0, min(9.0, row_h * 0.8)))
+        p.setFont(font)
+        label_every = max(1, int(np.ceil(12 / row_h)))
+        for pitch in range(lo, hi + 1):
+            if pitch % 12 == 0 or (hi - pitch) % label_every == 0:
+                y = (hi - pitch) * row_h + row_h / 2 + 4
+                p.drawText(3, int(y), pitch_name(pitch))
+        p.end()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and event.position().x() > GUTTER:
+            steps = self.view.scroll_steps + (event.position().x() - GUTTER) / self.view.px_per_step
+            self.seekRequested.emit(max(0.0, min(float(self.view.n_steps), steps)))
+        super().mousePressEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if event.modifiers() & Qt.ControlModifier:
+            self.view.zoom(1.25 if delta > 0 else 0.8)
+        else:
+            self.view.scroll_to(self.view.scroll_steps - delta / 120 * STEPS_PER_BEAT)
+        event.accept()
+
+
+class PianoRollView(QWidget):
+    """``set_notes(rows, n_steps, track_names)`` then ``set_playhead(steps)``."""
+
+    seekRequested = Signal(float)  # steps
+    MIN_PX, MAX_PX = 1.0, 64.0
+
+    def __init__(self, parent: QWidget | None = None):
+        protect_none()  # PySide6 6.12 on Python 3.11: see none_guard.py
+        super().__init__(parent)
+        self.notes = np.zeros((0, 4), dtype=np.int32)
+        self.n_steps = STEPS_PER_BAR
+        self.n_tracks = 0
+        self.track_names: list[str] = []
+        self.colours = list(TRACK_COLOURS)
+        self.muted: set[int] = set()
+        self.pitch_range = (48, 84)
+        self.px_per_step = 8.0
+        self.scroll_steps = 0.0
+        self.playhead: float | None = None
+        self.follow = True
+        self._auto_fit = True
+        self.canvas = _Canvas(self)
+        self.canvas.seekRequested.connect(self.seekRequested)
+        self.scrollbar = QScrollBar(Qt.Horizontal, self)
+        self.scrollbar.valueChanged.connect(lambda v: self._set_scroll(v / 4.0, from_bar=True))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.scrollbar)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setToolTip("Piano roll: wheel scrolls, Ctrl+wheel or +/- zooms, click to move the playhead")
+
+    # ---- content -------------------------------------------------------------------------
+    def set_notes(self, notes: np.ndarray, n_steps: int, track_names=(), colours=None) -> None:
+        notes = np.asarray(notes, dtype=np.int32).reshape(-1, 4)
+        self.notes = notes
+        self.n_steps = max(1, int(n_steps))
+        self.track_names = list(track_names)
+        self.n_tracks = max(len(self.track_names), int(notes[:, 0].max()) + 1 if len(notes) else 0)
+        if colours:
+            self.colours = list(colours)
+        if len(notes):
+            lo, hi = int(notes[:, 3].min()), int(notes[:, 3].max())
+            self.pitch_range = (max(0, lo - 2), min(127, hi + 2))
+        self._update_scrollbar()
+        self.canvas.update()
+
+    def set_muted(self, tracks) -> None:
+        self.muted = set(tracks)
+        self.canvas.update()
+
+    def set_playhead(self, steps: float | None) -> None:
+        self.playhead = steps
+        if steps is not None and self.follow:
+            visible = self.visible_steps()
+            if steps < self.scroll_steps or steps > self.scroll_steps + visible * 0.9:
+                self.scroll_to(steps - visible * 0.1)
+        self.canvas.update()
+
+    # ---- zoom and scroll -----------------------------------------------------------------
+    def visible_steps(self) -> float:
+        return max(1.0, (self.canvas.width() - GUTTER) / self.px_per_step)
+
+    def zoom(self, factor: float) -> None:
+        self._auto_fit = False  # the user chose a zoom: stop fitting on resize
+        self.set_zoom(self.px_per_step * factor)
+
+    def set_zoom(self, px_per_step: float) -> None:
+        self.px_per_step = float(min(self.MAX_PX, max(self.MIN_PX, px_per_step)))
+        self._update_scrollbar()
+        self.scroll_to(self.scroll_steps)
+
+    def fit(self) -> None:
+        """Show the whole piece; stays fitted as the widget resizes until the user zooms."""
+        self._auto_fit = True
+        self.set_zoom((max(self.canvas.width(), 200) - GUTTER) / self.n_steps)
+
+    def scroll_to(self, steps: float) -> None:
+        self._set_scroll(steps)
+
+    def _set_scroll(self, steps: float, from_bar: bool = False) -> None:
+        limit = max(0.0, self.n_steps - self.visible_steps() + 1)
+        self.scroll_steps = float(min(max(0.0, steps), limit))
+        if not from_bar:
+            self.scrollbar.blockSignals(True)
+            self.scrollbar.setValue(int(self.scroll_steps * 4))
+            self.scrollbar.blockSignals(False)
+        self.canvas.update()
+
+    def _update_scrollbar(self) -> None:
+        limit = max(0.0, self.n_steps - self.visible_steps() + 1)
+        self.scrollbar.setRange(0, int(limit * 4))
+        self.scrollbar.setPageStep(int(self.visible_steps() * 4))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._auto_fit:
+            self.set_zoom((max(self.canvas.width(), 200) - GUTTER) / self.n_steps)
+        self._update_scrollbar()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Plus, Qt.Key_Equal):
+            self.zoom(1.25)
+        elif event.key() == Qt.Key_Minus:
+            self.zoom(0.8)
+        else:
+            super().keyPressEvent(event)
