@@ -1,5 +1,169 @@
-"""`python main.py data ...` (filled in by its issue)."""
+"""`python main.py data info|build|import`: the dataset from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+DEFAULT_BARS = 4
 
 
 def register(sub) -> None:
-    pass
+    data = sub.add_parser("data", help="the built-in dataset, on-demand genres, your own MIDI")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    data_sub.required = True
+
+    info = data_sub.add_parser("info", help="genres with pieces, bars, segments, pitch range, composers")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.add_argument("--bars", type=int, default=DEFAULT_BARS,
+                      help=f"bars per sample for the segment counts (default {DEFAULT_BARS})")
+    info.set_defaults(func=run_info)
+
+    build = data_sub.add_parser("build", help="(re)build a corpus genre with progress (needs music21)")
+    build.add_argument("--genre", help="chorale, string_quartet, renaissance or folk "
+                                       "(default: every on-demand genre not built yet)")
+    build.set_defaults(func=run_build)
+
+    imp = data_sub.add_parser("import", help="import a folder of MIDI files under a tag")
+    imp.add_argument("folder")
+    imp.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                     help="tag for every imported piece (genre=NAME is required; repeatable)")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    imp.set_defaults(func=run_import)
+
+
+def _error(message: str):
+    from app.cli import CommandError
+
+    return CommandError(message)
+
+
+def genre_summary(corpus, bars: int = DEFAULT_BARS) -> dict:
+    """genre -> pieces, bars, segments, pitch range, composers, status."""
+    from gan.corpus import available_genres
+
+    status = available_genres()
+    out = {}
+    for genre in sorted({p.tags.get("genre", "") for p in corpus.pieces}):
+        sub = corpus.select([f"genre={genre}"])
+        low_high = sub.pitch_range()
+        out[genre] = {
+            "status": status.get(genre, "imported"),
+            "pieces": len(sub),
+            "bars": int(sum(p.n_bars for p in sub.pieces)),
+            "segments": sub.segment_count(bars, balance=False),
+            "bars_per_sample": bars,
+            "pitch_range": list(low_high) if low_high else None,
+            "composers": sub.tag_values("composer"),
+        }
+    for genre, state in status.items():
+        if genre not in out:
+            out[genre] = {"status": state, "pieces": 0, "bars": 0, "segments": 0,
+                          "bars_per_sample": bars, "pitch_range": None, "composers": []}
+    return dict(sorted(out.items()))
+
+
+def run_info(args) -> int:
+    from gan.corpus import Corpus
+    from gan.corpus_store import DatasetFileError
+
+    if args.bars < 1:
+        raise _error("--bars must be at least 1")
+    try:
+        corpus = Corpus.load()
+    except DatasetFileError as exc:
+        raise _error(str(exc)) from exc
+    genres = genre_summary(corpus, args.bars)
+    if args.json:
+        print(json.dumps({"genres": genres}))
+        return 0
+    print(f"{'genre':<18} {'status':<10} {'pieces':>6} {'bars':>6} {'segments':>8}  pitch range  composers")
+    for genre, g in genres.items():
+        rng = "-" if not g["pitch_range"] else f"{g['pitch_range'][0]}-{g['pitch_range'][1]}"
+        composers = ", ".join(g["composers"][:6]) + (" ..." if len(g["composers"]) > 6 else "")
+        print(f"{genre:<18} {g['status']:<10} {g['pieces']:>6} {g['bars']:>6} {g['segments']:>8}  "
+              f"{rng:<11}  {composers}")
+    print(f"(segments of {args.bars} bars; build on-demand genres with `python main.py data build --genre NAME`)")
+    return 0
+
+
+class ProgressPrinter:
+    """A line on stderr every few percent, with an ETA."""
+
+    def __init__(self, label: str, step_percent: float = 5.0, stream=None):
+        self.label = label
+        self.step = step_percent
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.last = -1.0
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        percent = 100.0 * done / max(total, 1)
+        if percent - self.last < self.step and done < total:
+            return
+        self.last = percent
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / done * (total - done) if done else 0.0
+        print(f"{self.label}: {percent:5.1f}% ({done}/{total}) {elapsed:6.1f} s, ETA {eta:6.1f} s  {what}",
+              file=self.stream, flush=True)
+
+
+def run_build(args) -> int:
+    from gan.corpus import available_genres
+    from gan.corpus_build import CORPUS_GENRES, ON_DEMAND_GENRES, BuildError, build_genre
+
+    if args.genre:
+        if args.genre not in CORPUS_GENRES:
+            raise _error(f"unknown genre {args.genre!r}; buildable: {', '.join(CORPUS_GENRES)}")
+        genres = [args.genre]
+    else:
+        status = available_genres()
+        genres = [g for g in ON_DEMAND_GENRES if status.get(g) != "cached"]
+        if not genres:
+            print("every on-demand genre is built; use --genre NAME to rebuild one")
+            return 0
+    for genre in genres:
+        try:
+            report = build_genre(genre, progress=ProgressPrinter(genre))
+        except BuildError as exc:
+            raise _error(str(exc)) from exc
+        skips = ", ".join(f"{reason} {n}" for reason, n in report.skip_counts().items()) or "none"
+        print(f"{genre}: {report.pieces} pieces, {report.bars} bars, {report.segments_4_bars} four-bar "
+              f"segments from {report.sources} files in {report.seconds} s -> {report.path}")
+        print(f"  skipped: {skips}; off-grid notes rounded: {report.off_grid_notes_rounded}")
+    return 0
+
+
+def _parse_tags(items: list[str]) -> dict[str, str]:
+    tags = {}
+    for item in items:
+        if "=" not in item:
+            raise _error(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
+        key, value = (s.strip() for s in item.split("=", 1))
+        if not key or not value:
+            raise _error(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
+        tags[key] = value
+    if "genre" not in tags:
+        raise _error("give the pieces a genre: --tag genre=NAME")
+    return tags
+
+
+def run_import(args) -> int:
+    from gan.importer import ImportFolderError, import_folder
+
+    tags = _parse_tags(args.tag)
+    try:
+        report = import_folder(args.folder, tags, progress=None if args.json else ProgressPrinter("import", 10))
+    except ImportFolderError as exc:
+        raise _error(str(exc)) from exc
+    if args.json:
+        print(json.dumps(report.as_dict()))
+        return 0
+    print(f"imported {len(report.imported)} file(s) as genre={report.genre} -> {report.path}")
+    for name, bars in report.imported:
+        print(f"  + {name} ({bars} bar{'s' if bars != 1 else ''})")
+    print(f"skipped {len(report.skipped)} file(s)")
+    for name, reason in report.skipped:
+        print(f"  - {name}: {reason}")
+    return 0

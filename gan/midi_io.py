@@ -1,0 +1,257 @@
+"""MIDI files in and out (pretty_midi), on the 16th-note grid of ``gan.roll``.
+
+Writing: four named tracks, one tempo, one time signature, notes from exact
+note rows (so repeated notes stay apart).
+
+Reading: every failure of the MIDI stack (mido's struct/Index/EOF/Value/Key
+errors, pretty_midi's "likely corrupt" checks, files that are not MIDI at
+all) becomes a ``MidiReadError`` whose message is a reason a user can read;
+nothing escapes as a crash. Times are converted through the file's own tempo
+map in ticks, so a file with tempo changes still lands on its beat grid.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gan.roll import STEPS_PER_BEAT, TRACKS, VOICE_NAMES, empty_notes, roll_to_notes
+
+# General MIDI programs (0-based) per genre, top voice first.
+GENRE_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
+    "chorale": (52, 52, 52, 52),          # choir aahs
+    "string_quartet": (40, 40, 41, 42),   # violin, violin, viola, cello
+    "renaissance": (52, 74, 74, 52),      # choir, recorders, choir
+    "folk": (73, 0, 0, 0),                # flute melody
+    "default": (0, 0, 0, 0),              # acoustic grand piano
+}
+GENRE_TRACK_NAMES: dict[str, tuple[str, str, str, str]] = {
+    "string_quartet": ("violin I", "violin II", "viola", "cello"),
+    "default": VOICE_NAMES,
+}
+MAX_FILE_BYTES = 16 * 1024 * 1024  # far above any real score; stops runaway parses
+VELOCITY = 80
+
+
+class MidiReadError(ValueError):
+    """A MIDI file that cannot be used; ``str(exc)`` is the reason."""
+
+
+@dataclass
+class MidiContent:
+    """What a MIDI file holds, on the 16th grid, one entry per instrument."""
+
+    instruments: list[np.ndarray]  # per instrument: (n, 3) start, duration, pitch (steps)
+    names: list[str]
+    programs: list[int]
+    is_drum: list[bool]
+    tempo: float
+    tempo_changes: int
+    time_signature: tuple[int, int] | None
+    time_signatures: list[tuple[int, int]] = field(default_factory=list)
+    off_grid_notes: int = 0
+    # When the file has one instrument per track: each instrument's position
+    # among the file's music tracks, and those tracks' names and programs, so
+    # a silent voice (a track without notes) keeps its place.
+    slots: list[int] | None = None
+    track_names: list[str] = field(default_factory=list)
+    track_programs: list[int] = field(default_factory=list)
+
+
+def programs_for(genre: str | None) -> tuple[int, int, int, int]:
+    return GENRE_PROGRAMS.get(genre or "default", GENRE_PROGRAMS["default"])
+
+
+def track_names_for(genre: str | None) -> tuple[str, str, str, str]:
+    return GENRE_TRACK_NAMES.get(genre or "default", GENRE_TRACK_NAMES["default"])
+
+
+def notes_to_midi(notes: np.ndarray, path: str | os.PathLike, tempo: float = 100.0,
+                  programs: Sequence[int] | None = None, track_names: Sequence[str] | None = None,
+                  time_signature: tuple[int, int] = (4, 4)) -> None:
+    """Write note rows ``(track, start, duration, pitch)`` as a four-track MIDI file."""
+    import pretty_midi
+
+    if not (0 < float(tempo) <= 1000):
+        raise ValueError(f"tempo must be in (0, 1000] quarter notes per minute, not {tempo}")
+    programs = list(programs or GENRE_PROGRAMS["default"])
+    track_names = list(track_names or VOICE_NAMES)
+    notes = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
+    n_tracks = max(TRACKS, int(notes[:, 0].max()) + 1 if len(notes) else 0)
+    seconds_per_step = 60.0 / float(tempo) / STEPS_PER_BEAT
+    pm = pretty_midi.PrettyMIDI(initial_tempo=float(tempo))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(int(time_signature[0]), int(time_signature[1]), 0.0))
+    for t in range(n_tracks):
+        inst = pretty_midi.Instrument(program=int(programs[t % len(programs)]),
+                                      name=str(track_names[t % len(track_names)]))
+        for _, start, dur, pitch in notes[notes[:, 0] == t]:
+            if not 0 <= pitch <= 127 or dur <= 0:
+                continue
+            inst.notes.append(pretty_midi.Note(velocity=VELOCITY, pitch=int(pitch),
+                                               start=start * seconds_per_step,
+                                               end=(start + dur) * seconds_per_step))
+        pm.instruments.append(inst)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pm.write(str(tmp))
+    os.replace(tmp, path)
+
+
+def roll_to_midi(roll: np.ndarray, path: str | os.PathLike, tempo: float = 100.0,
+                 programs: Sequence[int] | None = None, track_names: Sequence[str] | None = None,
+                 time_signature: tuple[int, int] = (4, 4)) -> None:
+    """Write a roll ``(4, steps, 84)`` (bool or scores > 0.5) as MIDI."""
+    notes_to_midi(roll_to_notes(roll), path, tempo=tempo, programs=programs,
+                  track_names=track_names, time_signature=time_signature)
+
+
+def _open_pretty_midi(path: Path):
+    import pretty_midi
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise MidiReadError("empty file (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise MidiReadError(f"file too large ({size // (1024 * 1024)} MB; limit {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
+    if head != b"MThd":
+        raise MidiReadError("not a MIDI file (no MThd header)")
+    try:
+        import mido
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pretty_midi warns about meta events on other tracks
+            mid = mido.MidiFile(filename=str(path), charset="latin1")
+            slots = _track_slots(mid)  # before pretty_midi rewrites the event times
+            return pretty_midi.PrettyMIDI(mido_object=mid), slots
+    except MemoryError as exc:
+        raise MidiReadError("unreadable MIDI: needs too much memory (corrupt timing?)") from exc
+    except RecursionError as exc:
+        raise MidiReadError("unreadable MIDI: structure too deep") from exc
+    except Exception as exc:  # mido/struct/IndexError/EOFError/ValueError/KeyError ...
+        if isinstance(exc, EOFError):
+            raise MidiReadError("unreadable MIDI: truncated (the file ends early)") from exc
+        message = str(exc).strip() or "no details"
+        raise MidiReadError(f"unreadable MIDI: {type(exc).__name__}: {message}"[:300]) from exc
+
+
+def _track_slots(mid) -> tuple[int, list[bool], list[str], list[int]]:
+    """pretty_midi makes instruments only for tracks with notes; remember,
+    per music track (one with channel messages), whether it has notes, its
+    name and program, so silent voices keep their place."""
+    music = [trk for trk in mid.tracks if any(not m.is_meta and m.type != "sysex" for m in trk)]
+    has_notes = [any(m.type == "note_on" and m.velocity > 0 for m in trk) for trk in music]
+    names = [next((m.name for m in trk if m.type == "track_name"), "") for trk in music]
+    programs = [next((m.program for m in trk if m.type == "program_change"), 0) for trk in music]
+    return mid.type, has_notes, names, programs
+
+
+def read_midi(path: str | os.PathLike) -> MidiContent:
+    """Every instrument's notes on the 16th grid; ``MidiReadError`` if unusable."""
+    path = Path(path)
+    pm, slots = _open_pretty_midi(path)
+    try:
+        content = _content(pm)
+        _apply_slots(content, slots)
+        return content
+    except MidiReadError:
+        raise
+    except Exception as exc:  # odd event values deep inside a file that parsed
+        raise MidiReadError(f"unreadable MIDI: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+def _apply_slots(content: MidiContent, slots) -> None:
+    midi_type, has_notes, names, programs = slots
+    if midi_type != 1 or sum(has_notes) != len(content.instruments):
+        return  # several instruments in one track: fall back to instrument order
+    content.slots = [i for i, h in enumerate(has_notes) if h]
+    content.track_names = names
+    content.track_programs = programs
+
+
+def _content(pm) -> MidiContent:
+    ticks_per_step = pm.resolution / STEPS_PER_BEAT
+    tempo_times, tempi = pm.get_tempo_changes()
+    instruments, off_grid = [], 0
+    for inst in pm.instruments:
+        if not inst.notes:
+            instruments.append(np.zeros((0, 3), dtype=np.int64))
+            continue
+        starts = np.array([pm.time_to_tick(n.start) for n in inst.notes], dtype=float) / ticks_per_step
+        ends = np.array([pm.time_to_tick(n.end) for n in inst.notes], dtype=float) / ticks_per_step
+        pitch = np.array([n.pitch for n in inst.notes], dtype=np.int64)
+        # a quarter of a step of slack: humanised or quantised-with-swing files
+        off_grid += int(np.count_nonzero(np.abs(starts - np.round(starts)) > 0.25))
+        s = np.round(starts).astype(np.int64)
+        e = np.maximum(np.round(ends).astype(np.int64), s + 1)
+        rows = np.stack([s, e - s, pitch], axis=1)
+        instruments.append(rows[np.lexsort((rows[:, 2], rows[:, 0]))])
+    signatures = [(ts.numerator, ts.denominator) for ts in pm.time_signature_changes]
+    return MidiContent(
+        instruments=instruments,
+        names=[inst.name for inst in pm.instruments],
+        programs=[inst.program for inst in pm.instruments],
+        is_drum=[inst.is_drum for inst in pm.instruments],
+        tempo=float(tempi[0]) if len(tempi) else 120.0,
+        tempo_changes=max(0, len(tempi) - 1),
+        time_signature=signatures[0] if signatures else None,
+        time_signatures=signatures,
+        off_grid_notes=off_grid,
+    )
+
+
+def midi_to_notes(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
+    """Note rows ``(track, start, duration, pitch)`` and info from a MIDI file.
+
+    ``track`` is the position of the note's track among the file's music
+    tracks when each track holds one instrument (so a file written by
+    ``notes_to_midi`` comes back with its four tracks, silent ones included),
+    else the order of the (non-drum) instruments. ``info``:
+    tempo, tempo_changes, time_signature, n_bars, track_names, programs,
+    drum_tracks, off_grid_notes. Raises ``MidiReadError`` with a reason.
+    """
+    content = read_midi(path)
+    rows = []
+    drum_tracks = sum(content.is_drum)
+    if content.slots is not None and not any(content.is_drum):
+        names, programs = list(content.track_names), list(content.track_programs)
+        for inst, slot in zip(content.instruments, content.slots):
+            rows.append(np.column_stack([np.full(len(inst), slot), inst]))
+    else:
+        names, programs = [], []
+        for inst, name, program, drum in zip(content.instruments, content.names, content.programs,
+                                             content.is_drum):
+            if drum:
+                continue
+            rows.append(np.column_stack([np.full(len(inst), len(names)), inst]))
+            names.append(name)
+            programs.append(program)
+    notes = np.concatenate(rows).astype(np.int32) if rows else empty_notes()
+    notes = notes[np.lexsort((notes[:, 3], notes[:, 1], notes[:, 0]))] if len(notes) else notes
+    steps_per_bar = STEPS_PER_BEAT * 4
+    end = int((notes[:, 1] + notes[:, 2]).max()) if len(notes) else 0
+    info = {
+        "tempo": content.tempo,
+        "tempo_changes": content.tempo_changes,
+        "time_signature": content.time_signature or (4, 4),
+        "time_signatures": content.time_signatures,
+        "n_bars": -(-end // steps_per_bar),
+        "track_names": names,
+        "programs": programs,
+        "drum_tracks": drum_tracks,
+        "off_grid_notes": content.off_grid_notes,
+    }
+    return notes, info

@@ -1,0 +1,147 @@
+"""Importing a folder of broken and odd files: each gets its reason, the good
+ones are imported whole, nothing crashes and nothing is half-written."""
+
+from __future__ import annotations
+
+import os
+import struct
+
+import mido
+import numpy as np
+import pytest
+
+from gan.corpus import Corpus, import_file_for
+from gan.corpus_store import read_pieces
+from gan.importer import ImportFolderError, import_folder
+from tests.fixtures.midi_factory import STEP, TPB, melody, write_midi
+
+
+def _good_bytes(tmp_path) -> bytes:
+    return write_midi(tmp_path / "scratch" / "good.mid", [melody(4)]).read_bytes()
+
+
+@pytest.fixture
+def zoo(tmp_path):
+    """>= 20 files, each with the outcome the importer must give it."""
+    folder = tmp_path / "zoo"
+    folder.mkdir()
+    good = _good_bytes(tmp_path)
+    expect: dict[str, str] = {}  # file -> "imported" or a reason fragment
+
+    def raw(name, data, outcome):
+        (folder / name).write_bytes(data)
+        expect[name] = outcome
+
+    def midi(name, outcome, *args, **kwargs):
+        write_midi(folder / name, *args, **kwargs)
+        expect[name] = outcome
+
+    raw("zero_bytes.mid", b"", "empty file (0 bytes)")
+    raw("random_bytes.mid", np.random.default_rng(1).bytes(3000), "not a MIDI file (no MThd header)")
+    raw("plain_text.mid", b"this is not music\n", "not a MIDI file (no MThd header)")
+    raw("riff_wrapped.mid", b"RIFF" + struct.pack("<I", len(good)) + b"RMIDdata" + good,
+        "not a MIDI file (no MThd header)")
+    raw("truncated.mid", good[: len(good) // 2], "unreadable MIDI: truncated")
+    raw("header_only.mid", good[:14], "unreadable MIDI: truncated")  # header promises tracks
+    raw("garbage_after_header.mid", good[:14] + b"MTrk" + struct.pack(">I", 40) + bytes(range(200, 240)),
+        "unreadable MIDI")
+    raw("track_length_lies.mid", good[:18] + struct.pack(">I", 10_000_000) + good[22:], "unreadable MIDI")
+    raw("notes.txt", b"C D E F G", "not a MIDI file name (.txt)")
+    raw("image.png", b"\x89PNG\r\n\x1a\n" + bytes(64), "not a MIDI file name (.png)")
+    midi("drums_only.mid", "drums only (no pitched notes)", [[(i, 1, 36) for i in range(16)]], drum_tracks=(0,))
+    midi("no_notes.mid", "no notes", [[]])
+    midi("waltz_3_4.mid", "time signature 3/4 is not supported (4/4 only)", [melody(2)], time_signature=(3, 4))
+    midi("jig_6_8.mid", "time signature 6/8 is not supported (4/4 only)", [melody(2)], time_signature=(6, 8))
+    midi("metre_change.mid", "time signature 3/4 is not supported (4/4 only)", [melody(4)],
+         extra_meta=[(TPB * 8, mido.MetaMessage("time_signature", numerator=3, denominator=4))])
+    midi("huge_tick_gap.mid", "unreadable MIDI", [[(0, 4, 60), (100_000_000 // STEP, 4, 62)]])
+    # odd but valid: imported whole
+    midi("one_note.mid", "imported", [[(0, 4, 60)]])
+    midi("two_bars.mid", "imported", [melody(2)])
+    midi("huge_tempo_changes.mid", "imported", [melody(4)],
+         extra_meta=[(TPB * k, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+                     for k, bpm in enumerate([20, 900, 33, 600, 45, 1000, 25, 700] * 2, start=1)])
+    midi("tracks_128.mid", "imported", [[(b * 16 + (i % 16), 1, 30 + (i % 60))] for i in range(128) for b in (0,)])
+    midi("piano_chords.mid", "imported", [[(i * 4, 4, p) for i in range(8) for p in (48, 55, 64, 72)]])
+    midi("leading_silence.mid", "imported", [[(32 + i * 4, 4, 67) for i in range(4)]])
+    midi("extreme_pitches.mid", "imported", [[(0, 4, 0), (4, 4, 127), (8, 4, 60)]])
+    midi("no_time_signature.mid", "imported", [melody(2)], time_signature=None)
+    midi("cut_time_2_2.mid", "imported", [melody(2)], time_signature=(2, 2))
+    midi("UPPER_CASE.MIDI", "imported", [melody(1)])
+    (folder / "sub").mkdir()
+    midi("sub/nested.mid", "imported", [melody(3), [(0, 16, 40), (16, 16, 43), (32, 16, 36)]])
+    (folder / ".hidden.mid").write_bytes(b"")  # hidden files are not the user's music
+    return folder, expect
+
+
+def test_every_broken_or_odd_file_gets_its_reason(zoo):
+    folder, expect = zoo
+    assert len(expect) >= 20
+    report = import_folder(folder, {"genre": "zoo"})
+    got = {f: "imported" for f, _ in report.imported}
+    got.update({f: reason for f, reason in report.skipped})
+    assert set(got) == set(expect), "every file is reported once; hidden files are left alone"
+    for name, outcome in expect.items():
+        if outcome == "imported":
+            assert got[name] == "imported", f"{name}: {got[name]}"
+        else:
+            assert got[name] != "imported" and got[name].startswith(outcome), f"{name}: {got[name]!r}"
+
+    pieces = {os.path.basename(p.tags["source"]): p for p in read_pieces(import_file_for("zoo"))}
+    bars = dict(report.imported)
+    assert bars["two_bars.mid"] == 2 and pieces["two_bars.mid"].n_bars == 2  # short clips are kept
+    assert bars["one_note.mid"] == 1
+    # leading empty bars are dropped: the first note lands in bar 0
+    assert pieces["leading_silence.mid"].notes[:, 1].min() == 0
+    # tempo changes don't push notes off the beat grid: quarter notes stay 4 steps apart
+    starts = pieces["huge_tempo_changes.mid"].notes[:, 1]
+    assert list(starts) == [i * 4 for i in range(16)]
+    assert pieces["huge_tempo_changes.mid"].tempo == pytest.approx(120.0)
+    # 128 tracks fold into the 4 voices, high -> low
+    many = pieces["tracks_128.mid"].notes
+    assert set(many[:, 0]) == {0, 1, 2, 3}
+    means = [many[many[:, 0] == t, 3].mean() for t in range(4)]
+    assert means == sorted(means, reverse=True)
+    # one polyphonic track is split by pitch order: top note = melody, lowest = bass
+    chords = pieces["piano_chords.mid"].notes
+    for track, pitch in enumerate((72, 64, 55, 48)):
+        assert set(chords[chords[:, 0] == track, 3]) == {pitch}
+    # two instruments: melody on top, the low one is the bass
+    nested = pieces["nested.mid"].notes
+    assert set(nested[:, 0]) == {0, 3} and nested[nested[:, 0] == 3, 3].max() <= 43
+    assert all(p.tags["genre"] == "zoo" and p.time_signature == (4, 4) for p in pieces.values())
+
+
+def test_import_is_all_or_nothing_and_reimport_replaces(zoo, monkeypatch, polyphony_home):
+    folder, _ = zoo
+    first = import_folder(folder, {"genre": "zoo", "composer": "me"})
+    target = import_file_for("zoo")
+    assert str(target).startswith(str(polyphony_home))
+    before = target.read_bytes()
+
+    import gan.corpus_store as store
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch, pytest.raises(OSError):
+        patch.setattr(store.np, "savez_compressed", crash)
+        import_folder(folder, {"genre": "zoo"})
+    assert target.read_bytes() == before, "a failed write leaves the previous file intact"
+    assert [p.name for p in target.parent.iterdir()] == [target.name], "no temporary file left behind"
+
+    again = import_folder(folder, {"genre": "zoo", "composer": "me"})
+    assert len(read_pieces(target)) == len(first.imported) == len(again.imported)
+    corpus = Corpus.load(["zoo"])
+    assert len(corpus) == len(first.imported)
+    assert corpus.select(["composer=me"]).segment_count(1) > 0
+
+
+def test_bad_folder_and_tags_are_refused(tmp_path):
+    with pytest.raises(ImportFolderError, match="folder not found"):
+        import_folder(tmp_path / "missing", {"genre": "x"})
+    (tmp_path / "file.mid").write_bytes(b"")
+    with pytest.raises(ImportFolderError, match="not a folder"):
+        import_folder(tmp_path / "file.mid", {"genre": "x"})
+    with pytest.raises(ImportFolderError, match="genre"):
+        import_folder(tmp_path, {"composer": "x"})
