@@ -1,0 +1,88 @@
+"""Which device trains: ``auto`` = NVIDIA (CUDA), then Apple (MPS), then CPU.
+
+torch is imported inside the functions so the window can import this module
+early without paying for torch.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def resolve_device(name: str = "auto"):
+    """``auto``/``cpu``/``cuda``/``cuda:N``/``mps`` -> ``torch.device``.
+
+    Asking for a device that is not there is an error naming it (a run that
+    silently fell back to the CPU would take hours instead of minutes).
+    """
+    import torch
+
+    name = (name or "auto").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} asked for, but no CUDA GPU is available here "
+                             "(use device=auto or device=cpu)")
+        dev = torch.device(name)
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {name!r} asked for, but only {torch.cuda.device_count()} "
+                             "CUDA GPU(s) are present")
+        return dev
+    if name == "mps":
+        if not _mps_available():
+            raise ValueError("device 'mps' asked for, but no Apple GPU (MPS) is available here")
+        return torch.device("mps")
+    raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps")
+
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def device_label(device) -> str:
+    """``cpu``, ``cuda:0 (NVIDIA H100 80GB HBM3)``, ``mps``: for logs and RunStarted."""
+    import torch
+
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return str(device)
+
+
+def cpu_threads() -> int:
+    """CPU cores this process may use (respects affinity masks and containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def describe_devices() -> list[dict]:
+    """What can train here, for the window's device picker.
+
+    Each entry: ``{"name": "cuda:0", "kind": "cuda", "label": ..., "memory_gb": ...}``;
+    the CPU is always listed, last.
+    """
+    import torch
+
+    found: list[dict] = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            found.append({"name": f"cuda:{i}", "kind": "cuda",
+                          "label": f"cuda:{i} ({props.name})",
+                          "memory_gb": round(props.total_memory / 2**30, 1)})
+    if _mps_available():
+        found.append({"name": "mps", "kind": "mps", "label": "mps (Apple GPU)", "memory_gb": None})
+    found.append({"name": "cpu", "kind": "cpu", "label": f"cpu ({cpu_threads()} cores)", "memory_gb": None})
+    return found

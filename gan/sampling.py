@@ -1,0 +1,106 @@
+"""Fixed inputs for per-epoch samples, generation, and saving samples as MIDI.
+
+Each epoch's samples come from the same latent vectors (and, for the
+accompaniment model, the same melodies), so epoch-to-epoch changes in the
+music come from learning, not from luck. They are drawn from their own
+random generator, so making samples never changes the training's random
+stream (a resumed run stays identical to an unbroken one).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_TEMPO = 100.0
+_SAMPLE_SEED_OFFSET = 7919  # keeps the fixed latents apart from the training stream
+
+
+def latent_shape(generator) -> tuple[int, ...]:
+    if hasattr(generator, "latent_shape"):
+        return tuple(generator.latent_shape())
+    return (generator.latent_size,)
+
+
+def fixed_latents(generator, n: int, seed: int):
+    """``n`` latent vectors that depend only on ``seed`` (CPU-drawn, so the
+    same on every device)."""
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed) + _SAMPLE_SEED_OFFSET)
+    return torch.randn((n, *latent_shape(generator)), generator=g)
+
+
+def fixed_melody_indices(n_segments: int, n: int, seed: int) -> np.ndarray:
+    """Which training segments lend their melody to the fixed samples."""
+    rng = np.random.default_rng(int(seed) + _SAMPLE_SEED_OFFSET)
+    return rng.choice(n_segments, size=n, replace=n_segments < n)
+
+
+def generate(generator, *, n: int | None = None, melody: np.ndarray | None = None,
+             seed: int = 0, latents=None, device=None, batch_size: int = 64,
+             threshold: float = 0.5) -> np.ndarray:
+    """Pieces as bool rolls (n, 4, steps, pitches).
+
+    Accompaniment U-Net: pass ``melody`` (n, steps, pitches) or (steps,
+    pitches), full 84-row rolls (a model trained on a pitch window crops
+    them and puts its output back into full rolls). MuseGAN: pass ``n``. ``seed`` picks the latents (or pass
+    ``latents``). The model is switched to eval mode and back.
+    """
+    import torch
+
+    conditional = getattr(generator, "conditional", False)
+    window = getattr(generator, "pitch_window", None)  # set by gan.train / load_generator
+    if conditional:
+        if melody is None:
+            raise ValueError("the accompaniment model needs a melody roll (steps, pitches)")
+        melody = np.asarray(melody)
+        if melody.ndim == 2:
+            melody = melody[None]
+        if window is not None and melody.shape[-1] == window.full != window.size:
+            melody = window.crop(melody, "melody")
+        expected = (generator.n_steps, generator.n_pitches)
+        if melody.shape[1:] != expected:
+            raise ValueError(f"melody must be (n, {expected[0]} steps, {expected[1]} pitches) "
+                             f"for this model; got {tuple(melody.shape)}")
+        n = len(melody)
+    elif n is None or n < 1:
+        raise ValueError("MuseGAN needs n >= 1 pieces to generate")
+    if device is None:
+        device = next(generator.parameters()).device
+    z = latents if latents is not None else fixed_latents(generator, n, seed)
+    from gan.models.layers import binarize
+
+    monophonic = bool(getattr(generator, "monophonic", False))
+    was_training = generator.training
+    generator.eval()
+    out = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                zb = z[start:start + batch_size].to(device)
+                if conditional:
+                    mb = torch.as_tensor(melody[start:start + batch_size], dtype=torch.float32, device=device)
+                    probs = generator(mb, zb)
+                else:
+                    probs = generator(zb)
+                out.append(binarize(probs, threshold, monophonic).cpu().numpy())
+    finally:
+        generator.train(was_training)
+    rolls = np.concatenate(out)
+    return window.expand(rolls) if window is not None else rolls
+
+
+def save_midi(roll: np.ndarray, path: str | os.PathLike, *, genre: str | None = None,
+              tempo: float = DEFAULT_TEMPO) -> Path:
+    """One roll (4, steps, pitches) -> a MIDI file with four named tracks
+    (instruments and names for the genre), the tempo and 4/4; gan.midi_io
+    writes it to a temporary name first."""
+    from gan import midi_io
+
+    path = Path(path)
+    midi_io.roll_to_midi(roll, path, tempo=tempo, programs=midi_io.programs_for(genre),
+                         track_names=midi_io.track_names_for(genre))
+    return path
