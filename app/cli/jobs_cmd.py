@@ -1,5 +1,233 @@
-"""`python main.py jobs ...` (filled in by its issue)."""
+"""`python main.py jobs list|show|resume|cancel|delete|clone|move|run`.
+
+Works on the same job store as the window, so a job started in one shows up
+in the other. Every command first marks runs whose process died as
+``interrupted`` (resumable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+HELP = "list, inspect, resume, cancel or delete training jobs"
 
 
 def register(sub) -> None:
-    pass
+    p = sub.add_parser("jobs", help=HELP, description=HELP + ".")
+    actions = p.add_subparsers(dest="jobs_action", metavar="ACTION", required=True)
+
+    a = actions.add_parser("list", help="all jobs, newest first")
+    a.add_argument("--status", action="append", metavar="STATUS",
+                   help="only jobs with this status; repeatable")
+    a.add_argument("--json", action="store_true", help="print one JSON array")
+    a.set_defaults(func=cmd_list)
+
+    a = actions.add_parser("show", help="one job's settings, epochs and events")
+    a.add_argument("id", type=int)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_show)
+
+    a = actions.add_parser("resume", help="continue an interrupted, failed or cancelled job "
+                                          "from its last checkpoint, here and now")
+    a.add_argument("id", type=int)
+    a.add_argument("--queue-only", action="store_true", help="only put it back in the queue")
+    a.add_argument("--json", action="store_true", help="print one JSON object per event")
+    a.set_defaults(func=cmd_resume)
+
+    for name, helptext, func in (("cancel", "cancel a queued job, or stop a running one", cmd_cancel),
+                                 ("delete", "delete a job and its files", cmd_delete)):
+        a = actions.add_parser(name, help=helptext)
+        a.add_argument("id", type=int)
+        a.add_argument("--json", action="store_true")
+        a.set_defaults(func=func)
+
+    a = actions.add_parser("clone", help="queue a new job with the same settings")
+    a.add_argument("id", type=int)
+    a.add_argument("--name")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_clone)
+
+    a = actions.add_parser("move", help="move a queued job to a place in the queue (0 = next)")
+    a.add_argument("id", type=int)
+    a.add_argument("position", type=int)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_move)
+
+    a = actions.add_parser("run", help="run the queued jobs here, one at a time")
+    a.add_argument("--json", action="store_true", help="print one JSON object per event")
+    a.set_defaults(func=cmd_run)
+
+
+def _error(message: str):
+    from app.cli import CommandError
+
+    return CommandError(message)
+
+
+def _guarded(action):
+    """Store problems and refused actions become one-line errors (exit 2)."""
+    from app.jobs.store import InvalidTransition, StoreError
+
+    try:
+        return action()
+    except KeyError as exc:  # JobNotFound: its str() is the message
+        raise _error(str(exc)) from None
+    except (InvalidTransition, StoreError) as exc:
+        raise _error(str(exc)) from None
+
+
+def _dump(obj) -> None:
+    print(json.dumps(obj, indent=None, allow_nan=False, default=str), flush=True)
+
+
+def _num(value, fmt=".3f") -> str:
+    return "-" if value is None or not math.isfinite(value) else format(value, fmt)
+
+
+def _when(t) -> str:
+    return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") if t else "-"
+
+
+def cmd_list(args) -> int:
+    from app.cli.train_cmd import open_store
+    from app.jobs.store import job_summary
+
+    store = open_store()
+    try:
+        jobs = _guarded(lambda: store.list(args.status))
+    except ValueError as exc:
+        raise _error(str(exc)) from None
+    if args.json:
+        _dump([job_summary(j) for j in jobs])
+        return 0
+    if not jobs:
+        print("no jobs yet: start one with `python main.py train --preset quick --genre chorale`")
+        return 0
+    print(f"{'ID':>4}  {'STATUS':<11}  {'EPOCH':>9}  {'SIMILARITY':>10}  {'CREATED':<16}  NAME")
+    for j in jobs:
+        print(f"{j.id:>4}  {j.status:<11}  {f'{j.epoch}/{j.total_epochs}':>9}  "
+              f"{_num(j.similarity):>10}  {_when(j.created):<16}  {j.name}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from app.cli.train_cmd import open_store
+
+    store = open_store()
+    job = _guarded(lambda: store.get(args.id))
+    epochs, events = store.epochs(job.id), store.events(job.id)
+    if args.json:
+        out = job.to_json()
+        out["epochs"] = [{"epoch": e.epoch, "step": e.step, "critic_loss": e.critic_loss,
+                          "generator_loss": e.generator_loss, "wasserstein": e.wasserstein,
+                          "similarity": e.similarity, "seconds": e.seconds,
+                          "checkpoint_path": e.checkpoint_path, "metrics": e.metrics}
+                         for e in epochs]
+        out["samples"] = [{"epoch": s.epoch, "index": s.index, "path": s.path}
+                          for s in store.samples(job.id)]
+        out["events"] = [{"time": e.time, "level": e.level, "message": e.message} for e in events]
+        _dump(out)
+        return 0
+    print(f"job {job.id}: {job.name}\n  status      {job.status}"
+          + (f" ({job.error})" if job.error else ""))
+    print(f"  progress    epoch {job.epoch}/{job.total_epochs}, step {job.step}/"
+          f"{job.total_steps or '?'} ({job.progress:.0%})")
+    print(f"  similarity  {_num(job.similarity)} (best {_num(job.best_similarity)}"
+          f"{f' at epoch {job.best_epoch}' if job.best_epoch else ''})")
+    print(f"  tags        {', '.join(job.tags) or '(all music)'} ({job.tag_mode})")
+    print(f"  device      {job.device or '-'}\n  folder      {job.job_dir}")
+    print(f"  created     {_when(job.created)}   started {_when(job.started)}   "
+          f"finished {_when(job.finished)}")
+    print("  settings    " + ", ".join(f"{k}={v}" for k, v in job.config.to_dict().items()))
+    if epochs:
+        print(f"\n  {'EPOCH':>5}  {'CRITIC':>8}  {'GENERATOR':>9}  {'SIMILARITY':>10}  SECONDS")
+        for e in epochs:
+            print(f"  {e.epoch:>5}  {_num(e.critic_loss):>8}  {_num(e.generator_loss):>9}  "
+                  f"{_num(e.similarity):>10}  {_num(e.seconds, '.1f')}")
+    if events:
+        print("\n  recent events:")
+        for e in events[-10:]:
+            print(f"  {_when(e.time)}  {e.level:<7}  {e.message}")
+    return 0
+
+
+def cmd_resume(args) -> int:
+    from app.cli.train_cmd import open_store, run_foreground
+
+    store = open_store()
+    job = _guarded(lambda: store.get(args.id))
+    if job.status not in ("interrupted", "failed", "cancelled", "queued"):
+        raise _error(f"job {job.id} is {job.status}; only interrupted, failed or cancelled "
+                     f"jobs can be resumed")
+    if args.queue_only:
+        if job.status != "queued":
+            _guarded(lambda: store.resume(job.id))
+        print(f"job {job.id} queued")
+        return 0
+    return run_foreground(store, job.id, args.json)
+
+
+def cmd_cancel(args) -> int:
+    from app.cli.train_cmd import open_store
+
+    store = open_store()
+    before = _guarded(lambda: store.get(args.id)).status
+    _guarded(lambda: store.cancel(args.id))
+    after = store.get(args.id).status
+    message = (f"job {args.id}: cancel requested; it stops after its current step"
+               if before == "running" else f"job {args.id} cancelled")
+    _dump({"id": args.id, "status": after, "cancel_requested": before == "running"}) \
+        if args.json else print(message)
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from app.cli.train_cmd import open_store
+
+    store = open_store()
+    folder = _guarded(lambda: store.get(args.id)).job_dir
+    _guarded(lambda: store.delete(args.id))
+    _dump({"id": args.id, "deleted": True}) if args.json else \
+        print(f"job {args.id} deleted (and its folder {folder})")
+    return 0
+
+
+def cmd_clone(args) -> int:
+    from app.cli.train_cmd import open_store
+
+    store = open_store()
+    new = _guarded(lambda: store.clone(args.id, args.name))
+    _dump({"id": new, "cloned_from": args.id}) if args.json else \
+        print(f"job {new} queued with the settings of job {args.id}")
+    return 0
+
+
+def cmd_move(args) -> int:
+    from app.cli.train_cmd import open_store
+
+    store = open_store()
+    _guarded(lambda: store.move(args.id, args.position))
+    position = store.get(args.id).queue_position
+    _dump({"id": args.id, "queue_position": position}) if args.json else \
+        print(f"job {args.id} is now number {position} in the queue (0 = next)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Run the queue in the foreground; Ctrl-C cancels the current job."""
+    from app.cli.train_cmd import open_store, run_foreground
+
+    store = open_store()
+    code = 0
+    while True:
+        job = store.next_queued()
+        if job is None:
+            break
+        code = run_foreground(store, job.id, args.json)
+        if code == 130:  # stopped by the user: leave the rest queued
+            break
+    if not args.json and code != 130:
+        print("the queue is empty")
+    return code

@@ -1,5 +1,258 @@
-"""`python main.py train ...` (filled in by its issue)."""
+"""`python main.py train ...`: create a training job and run it here.
+
+The job goes into the same job store the window uses, so the window shows it
+live. Progress is printed as it comes (a line per epoch, a compact line at
+each log interval), or as one JSON object per event with ``--json``.
+Ctrl-C stops cleanly: the job becomes ``cancelled`` and can be resumed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import threading
+
+HELP = "create a training job and run it in the foreground"
+EXIT_CODES = {"completed": 0, "failed": 1, "cancelled": 130}
 
 
 def register(sub) -> None:
-    pass
+    p = sub.add_parser("train", help=HELP, description=HELP + ". Settings come from a preset, "
+                       "changed with --epochs and --set field=value (see `train --list-settings`).")
+    p.add_argument("--preset", default=None, help="starting settings: smoke, quick (default), lab, full")
+    p.add_argument("--genre", action="append", default=[], metavar="NAME",
+                   help="train on this genre (same as --tag genre=NAME); repeat for several")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                   help="train on pieces with this tag (for example composer=bach); repeatable")
+    p.add_argument("--match", choices=("any", "all"), default="any",
+                   help="pieces matching any tag (default) or all of them")
+    p.add_argument("--epochs", metavar="N", help="number of epochs")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="FIELD=VALUE",
+                   help="change one setting, for example --set batch_size=16; repeatable")
+    p.add_argument("--name", help="a name for the job")
+    p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    p.add_argument("--queue-only", action="store_true",
+                   help="only put the job in the queue (the window or `jobs run` runs it)")
+    p.add_argument("--list-settings", action="store_true", help="print the settings and exit")
+    p.set_defaults(func=run)
+
+
+def _error(message: str):
+    from app.cli import CommandError
+
+    return CommandError(message)
+
+
+def open_store():
+    """The job store, with crashed runs marked interrupted; StoreError as a
+    plain message."""
+    from app.jobs.store import JobStore, StoreError
+
+    try:
+        store = JobStore()
+        store.recover_orphans()
+    except (StoreError, RuntimeError) as exc:
+        raise _error(str(exc)) from None
+    return store
+
+
+def build_config(args):
+    from gan.config import DEFAULT_PRESET, ConfigError, preset
+
+    overrides = list(args.sets)
+    if args.epochs is not None:
+        overrides.append(f"epochs={args.epochs}")
+    try:
+        return preset(args.preset or DEFAULT_PRESET).with_overrides(overrides)
+    except ConfigError as exc:
+        raise _error(str(exc)) from None
+
+
+def build_tags(args) -> list[str]:
+    tags = [f"genre={g.strip()}" for g in args.genre]
+    for tag in args.tag:
+        key, eq, value = tag.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise _error(f"tag {tag!r} must look like key=value (for example genre=chorale)")
+        tags.append(f"{key.strip()}={value.strip()}")
+    return list(dict.fromkeys(tags))
+
+
+def check_music(tags: list[str], mode: str, bars_per_sample: int) -> int:
+    """Segments the tags select; refuses (no job created) when there are none."""
+    from app.jobs.runner import genres_to_load
+    from gan.corpus import Corpus, DatasetFileError
+
+    try:
+        corpus = Corpus.load(genres_to_load(tags, mode)).select(tags, mode)
+    except (ValueError, LookupError, DatasetFileError) as exc:
+        raise _error(str(exc).strip("'\"")) from None
+    except OSError as exc:  # a read-only or missing data folder
+        from app.jobs.errors import friendly
+
+        raise _error(str(friendly(exc, exc.filename or "the data folder"))) from None
+    count = corpus.segment_count(bars_per_sample)
+    if count < 2:
+        raise _error(f"the tags {', '.join(tags) or '(none)'} select {count} training "
+                     f"segment(s) of {bars_per_sample} bars; training needs at least 2")
+    return count
+
+
+def run(args) -> int:
+    if args.list_settings:
+        return _list_settings()
+    config = build_config(args)
+    tags = build_tags(args)
+    check_music(tags, args.match, config.bars_per_sample)
+    store = open_store()
+    from app.jobs.store import StoreError
+
+    try:
+        # Created already running here when it runs now, so the window's
+        # queue cannot start it too.
+        job_id = store.create(args.name or "", config, tags, args.match,
+                              claim=not args.queue_only)
+    except StoreError as exc:
+        raise _error(str(exc)) from None
+    if args.queue_only:
+        job = store.get(job_id)
+        if args.json:
+            _print_json({"event": "JobQueued", "job_id": job_id, "name": job.name,
+                         "status": job.status, "queue_position": job.queue_position})
+        else:
+            print(f"job {job_id} queued ({job.name}); run it with `python main.py jobs run`")
+        return 0
+    return run_foreground(store, job_id, args.json, claimed=True)
+
+
+def _list_settings() -> int:
+    from gan.config import PRESETS, SPECS, allowed_text
+
+    for name, spec in SPECS.items():
+        values = ", ".join(f"{p}={getattr(cfg, name)}" for p, cfg in PRESETS.items())
+        print(f"{name}: {allowed_text(name)} [{values}]\n    {spec.help}")
+    return 0
+
+
+def run_foreground(store, job_id: int, as_json: bool, claimed: bool = False) -> int:
+    """Run ``job_id`` here, printing progress; Ctrl-C cancels it cleanly.
+    Returns the exit code (0 completed, 1 failed, 130 cancelled)."""
+    from app.jobs.runner import JobNotRunnable, run_job
+    from app.jobs.store import StoreError
+
+    printer = Printer(store.get(job_id), as_json)
+    stop = threading.Event()
+    previous = None
+
+    def on_sigint(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt  # second Ctrl-C: stop now
+        stop.set()
+        print("stopping after this step (Ctrl-C again to stop at once)...",
+              file=sys.stderr, flush=True)
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        run_job(job_id, store, stop.is_set, printer, claimed=claimed)
+    except KeyboardInterrupt:
+        pass  # the runner has recorded the job as cancelled
+    except JobNotRunnable as exc:
+        raise _error(str(exc)) from None
+    except StoreError as exc:
+        raise _error(str(exc)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    job = store.get(job_id)
+    printer.final(job)
+    return EXIT_CODES.get(job.status, 1)
+
+
+def _print_json(obj: dict) -> None:
+    try:
+        print(json.dumps(obj, allow_nan=False, default=str), flush=True)
+    except BrokenPipeError:
+        pass
+
+
+def _num(value: float | None, fmt: str = ".3f") -> str:
+    return "n/a" if value is None or not math.isfinite(value) else format(value, fmt)
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class Printer:
+    """Turns training events into lines (or JSON objects) on stdout."""
+
+    def __init__(self, job, as_json: bool):
+        self.job, self.as_json = job, as_json
+        self.total_steps = self.start_step = 0
+        self.total_epochs = job.total_epochs
+        self.eta: float | None = None
+
+    def __call__(self, event) -> None:
+        from app.jobs.runner import eta_seconds
+        from gan.events import EpochReport, RunFinished, RunStarted, StepStats, to_json
+
+        if isinstance(event, RunStarted):
+            self.total_steps = event.total_epochs * event.steps_per_epoch
+            self.start_step, self.total_epochs = event.start_step, event.total_epochs
+        elif isinstance(event, StepStats):
+            self.eta = eta_seconds(self.total_steps, self.start_step, event)
+        if self.as_json:
+            out = to_json(event)
+            out["job_id"] = self.job.id
+            _print_json(out)
+            return
+        line = None
+        if isinstance(event, RunStarted):
+            resumed = f", resuming at epoch {event.start_epoch}" if event.start_epoch else ""
+            line = (f"job {self.job.id} ({self.job.name}): training on {event.device}, "
+                    f"{event.n_segments} segments, {event.total_epochs} epochs x "
+                    f"{event.steps_per_epoch} steps{resumed}")
+        elif isinstance(event, StepStats) and math.isfinite(event.critic_loss):
+            line = (f"  step {event.step}/{self.total_steps}  critic {_num(event.critic_loss)}  "
+                    f"generator {_num(event.generator_loss)}  "
+                    f"{_num(event.steps_per_second, '.1f')} steps/s")
+        elif isinstance(event, EpochReport):
+            line = (f"epoch {event.epoch}/{self.total_epochs}  critic {_num(event.critic_loss)}  "
+                    f"generator {_num(event.generator_loss)}  "
+                    f"wasserstein {_num(event.wasserstein)}  "
+                    f"similarity {_num(event.similarity)} (ceiling {_num(event.ceiling)})  "
+                    f"{event.seconds:.1f}s  ETA {duration_text(self.eta)}")
+        elif isinstance(event, RunFinished):
+            line = f"training {event.status}" + (f": {event.reason}" if event.reason else "")
+        if line:
+            try:
+                print(line, flush=True)
+            except BrokenPipeError:
+                pass
+
+    def final(self, job) -> None:
+        if self.as_json:
+            _print_json({"event": "JobFinished", "job_id": job.id, "name": job.name,
+                         "status": job.status, "epoch": job.epoch,
+                         "total_epochs": job.total_epochs,
+                         "similarity_index": job.similarity,
+                         "best_similarity": job.best_similarity,
+                         "best_epoch": job.best_epoch, "error": job.error})
+            return
+        best = (f" (best {_num(job.best_similarity)} at epoch {job.best_epoch})"
+                if job.best_epoch else "")
+        print(f"job {job.id} {job.status}: epoch {job.epoch}/{job.total_epochs}, "
+              f"similarity {_num(job.similarity)}{best}"
+              + (f"\n  {job.error}" if job.error else "")
+              + ("" if job.status == "completed" else
+                 f"\n  resume with: python main.py jobs resume {job.id}"), flush=True)

@@ -1,0 +1,240 @@
+"""Runs training jobs: the store on one side, ``gan.train`` on the other.
+
+Qt-free. The window wraps ``run_queue`` in a QThread and turns ``on_event``
+into signals; the command line calls ``run_job`` in the foreground. Both
+write the same store, so the window also sees jobs the command line runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+from gan.events import EpochReport, Event, RunFinished, RunStarted, StepStats
+
+from app.jobs.errors import InvalidTransition
+from app.jobs.liveness import Heartbeat
+from app.jobs.records import Job, StepRow
+from app.jobs.store import JobStore
+
+# Step rows and progress are written at most this often (one transaction
+# each time), so a fast CPU run does not hammer the database.
+STEP_FLUSH_SECONDS = 0.5
+# How often the store is asked whether someone (the window, `jobs cancel`)
+# asked this job to stop.
+CANCEL_POLL_SECONDS = 0.5
+
+DataLoader = Callable[[Job], Any]
+
+
+class JobNotRunnable(InvalidTransition):
+    def __init__(self, job: Job):
+        ValueError.__init__(self, f"job {job.id} is already running" if job.status == "running"
+                            else f"job {job.id} is {job.status} and cannot be run again")
+        self.job_id, self.old, self.new = job.id, job.status, "running"
+
+
+def genre_of(tags: list[str]) -> str | None:
+    for tag in tags:
+        key, _, value = tag.partition("=")
+        if key.strip() == "genre" and value.strip():
+            return value.strip()
+    return None
+
+
+def genres_to_load(tags: list[str], mode: str) -> list[str] | None:
+    """Which genre files to read for these tags (None: all of them). Only
+    the named genres when the tags pin the genre, so a chorale job neither
+    reads Palestrina nor fails because an unrelated genre is not built."""
+    genres = [v.strip() for k, _, v in (t.partition("=") for t in tags) if k.strip() == "genre"]
+    if not genres:
+        return None
+    if mode == "any" and len(genres) == len(tags):
+        return genres
+    if mode == "all" and len(genres) == 1:
+        return genres
+    return None
+
+
+def load_training_data(job: Job) -> Any:
+    """The job's training segments, chosen by its tags."""
+    from gan.corpus import Corpus
+
+    corpus = Corpus.load(genres_to_load(job.tags, job.tag_mode)).select(job.tags, job.tag_mode)
+    data = corpus.segments(job.config.bars_per_sample)
+    if len(data) == 0:
+        raise ValueError(f"no music matches the tags {', '.join(job.tags) or '(none)'} "
+                         f"({job.tag_mode}) at {job.config.bars_per_sample} bars per sample")
+    return data
+
+
+def _finite(x: float) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def eta_seconds(total_steps: int, start_step: int, ev: StepStats) -> float | None:
+    """Seconds left, from the whole run's pace since (re)start, so the time
+    spent on metrics and samples at each epoch end is counted too."""
+    done = ev.step - start_step
+    if not total_steps or ev.elapsed <= 0 or done <= 0:
+        return None
+    return max(0.0, (total_steps - ev.step) * ev.elapsed / done)
+
+
+class _Recorder:
+    """The ``on_event`` handed to gan.train: writes each record to the store
+    (throttled for steps), then passes it on."""
+
+    def __init__(self, store: JobStore, job_id: int, forward: Callable[[Event], None] | None):
+        self.store, self.job_id, self.forward = store, job_id, forward
+        self.total_steps = 0
+        self.start_step = 0
+        self.pending: list[StepRow] = []
+        self.latest: StepStats | None = None
+        self.dirty = False
+        self.last_flush = 0.0
+        self.finished: RunFinished | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepStats):
+            self._step(event)
+        elif isinstance(event, RunStarted):
+            self.total_steps = event.total_epochs * event.steps_per_epoch
+            self.start_step = event.start_step
+            self.store.record_run_started(self.job_id, event)
+        elif isinstance(event, EpochReport):
+            self.flush()
+            self.store.record_epoch(self.job_id, event)
+        elif isinstance(event, RunFinished):
+            self.flush()
+            self.finished = event
+        if self.forward is not None:
+            self.forward(event)
+
+    def _step(self, ev: StepStats) -> None:
+        if _finite(ev.critic_loss) or _finite(ev.generator_loss):
+            self.pending.append(StepRow(step=ev.step, epoch=ev.epoch, time=time.time(),
+                                        critic_loss=ev.critic_loss,
+                                        generator_loss=ev.generator_loss,
+                                        wasserstein=ev.wasserstein))
+        self.latest, self.dirty = ev, True
+        if time.monotonic() - self.last_flush >= STEP_FLUSH_SECONDS:
+            self.flush()
+
+    def eta_seconds(self) -> float | None:
+        ev = self.latest
+        return None if ev is None else eta_seconds(self.total_steps, self.start_step, ev)
+
+    def flush(self) -> None:
+        if not self.dirty or self.latest is None:
+            return
+        self.store.record_steps(self.job_id, self.pending, self.latest.step,
+                                self.latest.steps_per_second, self.eta_seconds())
+        self.pending, self.dirty = [], False
+        self.last_flush = time.monotonic()
+
+
+class _StopFlag:
+    """should_stop for gan.train: the caller's flag or a cancel request in
+    the store (polled at most twice a second: it is called every step)."""
+
+    def __init__(self, store: JobStore, job_id: int, should_stop: Callable[[], bool]):
+        self.store, self.job_id, self.should_stop = store, job_id, should_stop
+        self.last_poll = 0.0
+        self.cancelled = False
+
+    def __call__(self) -> bool:
+        if self.cancelled or self.should_stop():
+            return True
+        now = time.monotonic()
+        if now - self.last_poll >= CANCEL_POLL_SECONDS:
+            self.last_poll = now
+            self.cancelled = self.store.cancel_requested(self.job_id)
+        return self.cancelled
+
+
+def run_job(job_id: int, store: JobStore | None = None,
+            should_stop: Callable[[], bool] = lambda: False,
+            on_event: Callable[[Event], None] | None = None,
+            load_data: DataLoader | None = None, *, claimed: bool = False) -> str:
+    """Run one job now (queued, or resumed from its last checkpoint when it
+    was interrupted, failed or cancelled); returns its final status.
+    ``claimed=True``: this process already holds it (``store.create(...,
+    claim=True)`` or ``store.claim``)."""
+    store = store or JobStore()
+    if not claimed and not store.claim(job_id):
+        raise JobNotRunnable(store.get(job_id))
+    try:
+        job = store.get(job_id)
+    except BaseException:
+        store.release(job_id)
+        raise
+    return _run_claimed(store, job, should_stop, on_event, load_data)
+
+
+def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
+                 on_event: Callable[[Event], None] | None,
+                 load_data: DataLoader | None,
+                 on_started: Callable[[int], None] | None = None) -> str:
+    job_id = job.id
+    recorder = _Recorder(store, job_id, on_event)
+    status, reason = "failed", ""
+    interrupted_by_user: BaseException | None = None
+    try:
+        with Heartbeat(lambda: store.heartbeat(job_id), store.close):
+            try:
+                if on_started is not None:
+                    on_started(job_id)
+                point = store.resume_point(job_id)
+                resume_from = point[1] if point else None
+                if point is not None and point[0] >= job.config.epochs:
+                    # Killed after its last epoch was saved and recorded but
+                    # before "completed" was: nothing is left to train.
+                    store.add_event(job_id, f"All {point[0]} epochs were already done")
+                    status = "completed"
+                else:
+                    if resume_from is not None:
+                        store.add_event(job_id, f"Resuming from {resume_from.name}")
+                    data = (load_data or load_training_data)(job)
+                    from gan.train import train
+
+                    result = train(job.config, data, recorder,
+                                   _StopFlag(store, job_id, should_stop), run_dir=job.job_dir,
+                                   resume_from=resume_from, genre=genre_of(job.tags))
+                    result = recorder.finished or result
+                    status, reason = result.status, result.reason
+                if status not in ("completed", "failed", "cancelled"):
+                    status, reason = "failed", f"training ended with status {status!r}"
+            except KeyboardInterrupt as exc:
+                status, reason, interrupted_by_user = "cancelled", "stopped with Ctrl-C", exc
+            except Exception as exc:
+                status, reason = "failed", f"{type(exc).__name__}: {exc}"
+            recorder.flush()
+            try:
+                store.record_finished(job_id, status, reason)
+            except InvalidTransition:
+                # Another process declared us dead (stale heartbeat on a
+                # shared folder) while we were in fact still training.
+                store.set_status(job_id, "running")
+                store.record_finished(job_id, status, reason)
+    finally:
+        store.release(job_id)
+    if interrupted_by_user is not None:
+        raise interrupted_by_user
+    return status
+
+
+def run_queue(store: JobStore, should_stop: Callable[[], bool],
+              on_event: Callable[[Event], None] | None = None,
+              on_job_started: Callable[[int], None] | None = None,
+              load_data: DataLoader | None = None) -> None:
+    """Run queued jobs one at a time, next in queue order first (oldest
+    unless reordered), until the queue is empty or ``should_stop()``."""
+    while not should_stop():
+        job = store.next_queued()
+        if job is None:
+            return
+        if not store.claim(job.id):
+            continue  # another worker took it first, or it was cancelled
+        _run_claimed(store, store.get(job.id), should_stop, on_event, load_data, on_job_started)
