@@ -71,19 +71,27 @@ def test_paints_notes_in_track_colours(roll):
     assert faded.blue() < colour.blue()
 
 
-def test_many_qt_calls_do_not_exhaust_none(qtbot, roll):
-    """PySide6 6.12 on Python 3.11 drops a reference to None per void Qt call (none_guard.py)."""
+def test_installed_pyside_keeps_none_and_bool_references():
+    """PySide6 6.12.0 on CPython 3.11 dropped a reference to None per void Qt
+    call and to True per signal emit, aborting the app within seconds of
+    repainting (pyproject pins below 6.12). Run the calls in a child so a bad
+    install fails this test instead of killing the suite."""
+    import subprocess
     import sys
 
-    from PySide6.QtWidgets import QLabel
-
-    label = QLabel()
-    qtbot.addWidget(label)
-    before = sys.getrefcount(None)
-    for i in range(200_000):  # more than None's references in a fresh process
-        label.setText("x")
-    for _ in range(200):
-        roll.set_playhead(5.0)
-        roll.canvas.repaint()
-    assert sys.getrefcount(None) > 1000
-    assert before > 0
+    code = (
+        "import sys\n"
+        "from PySide6.QtCore import QObject, Signal\n"
+        "from PySide6.QtWidgets import QApplication, QLabel\n"
+        "class O(QObject):\n    s = Signal(int)\n"
+        "app = QApplication([])\n"
+        "o = O(); o.s.connect(lambda v: None); label = QLabel()\n"
+        "before = (sys.getrefcount(None), sys.getrefcount(True))\n"
+        "for i in range(50_000):\n    label.setText('x'); label.update(); o.s.emit(i)\n"
+        "after = (sys.getrefcount(None), sys.getrefcount(True))\n"
+        "assert after[0] >= before[0] - 100 and after[1] >= before[1] - 100, (before, after)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]

@@ -1,24 +1,50 @@
-"""Start the window (placeholder until the main-window issue lands)."""
+"""Start the window: ``python main.py`` (and ``--self-test [--screenshot FILE]``).
+
+Only Qt and pyqtgraph are imported before the window shows; torch is
+imported when the training queue first starts. The time from
+process start to the visible window is printed with ``POLYPHONY_TIMING=1``.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+
+_T0 = time.perf_counter()
 
 
 def launch(self_test: bool = False, screenshot: str | None = None) -> int:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Polyphony")
-    label = QLabel("Polyphony")
-    label.resize(640, 400)
-    label.show()
-    if self_test:
-        def finish() -> None:
-            if screenshot:
-                label.grab().save(screenshot)
-            app.quit()
+    app.setOrganizationName("Polyphony")
+    from app.ui.icons import app_icon
 
-        QTimer.singleShot(200, finish)
+    app.setWindowIcon(app_icon())
+    if self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test(app, screenshot)
+
+    from app.jobs.errors import StoreError
+    from app.ui.main_window import MainWindow
+    from app.ui.training_host import DEFAULT_MODE
+
+    mode = os.environ.get("POLYPHONY_TRAINING") or DEFAULT_MODE
+    threads = int(os.environ.get("POLYPHONY_TORCH_THREADS", "0") or 0)
+    try:
+        window = MainWindow(training_mode=mode, torch_threads=threads)
+    except (StoreError, ValueError) as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "Polyphony cannot start", str(exc))
+        return 1
+    window.show()
+    if os.environ.get("POLYPHONY_TIMING"):
+        QTimer.singleShot(0, lambda: print(f"window visible after {time.perf_counter() - _T0:.3f} s "
+                                           f"(torch imported: {'torch' in sys.modules})",
+                                           file=sys.stderr))
     return app.exec()

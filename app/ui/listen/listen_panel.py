@@ -29,7 +29,6 @@ from app.audio.export import ExportError, export_midi, export_wav
 from app.audio.player import PLAYING
 from app.audio.score import Score, ScoreError, load_score
 from app.audio.soundfonts import SoundfontError, available_soundfonts, check_soundfont_file
-from app.ui.listen.none_guard import protect_none
 from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.qt_player import QtPlayer
 from app.ui.listen.track_strip import TrackStrip
@@ -56,7 +55,6 @@ class ListenPanel(QWidget):
     _wavDone = Signal(str, str)  # path, error ("" when fine)
 
     def __init__(self, parent: QWidget | None = None, use_device: bool = True):
-        protect_none()  # PySide6 6.12 on Python 3.11: see none_guard.py
         super().__init__(parent)
         self._items: list[SampleItem] = []
         self._follow = False

@@ -12,7 +12,6 @@ from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from app.ui.listen.none_guard import protect_none
 from gan.roll import STEPS_PER_BAR, STEPS_PER_BEAT
 
 TRACK_COLOURS = ("#e4572e", "#f3a712", "#29bf12", "#2e86de", "#a05195", "#00a6a6")
@@ -123,7 +122,6 @@ class PianoRollView(QWidget):
     MIN_PX, MAX_PX = 1.0, 64.0
 
     def __init__(self, parent: QWidget | None = None):
-        protect_none()  # PySide6 6.12 on Python 3.11: see none_guard.py
         super().__init__(parent)
         self.notes = np.zeros((0, 4), dtype=np.int32)
         self.n_steps = STEPS_PER_BAR

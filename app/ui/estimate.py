@@ -1,0 +1,64 @@
+"""A rough time-per-epoch estimate for the New Job dialog (Qt-free).
+
+Work per generator step grows with batch size, piece length, critic updates
+and roughly the square of the model width. The speed of this machine comes
+from jobs that already ran here on the same kind of device (their measured
+steps per second, scaled by the ratio of work); with no such job the dialog
+says so instead of inventing a number.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import median
+
+from gan.config import TrainConfig
+
+
+def work_units(cfg: TrainConfig) -> float:
+    return float(cfg.batch_size * cfg.bars_per_sample * cfg.width ** 2 * (cfg.critic_updates + 1))
+
+
+def steps_in_epoch(cfg: TrainConfig, n_segments: int | None) -> int | None:
+    if cfg.steps_per_epoch:
+        return cfg.steps_per_epoch
+    if not n_segments:
+        return None
+    return max(1, math.ceil(n_segments / cfg.batch_size))
+
+
+def device_kind(name: str) -> str:
+    """'cuda:0 (NVIDIA H100)' -> 'cuda'; 'cpu (2 cores)' -> 'cpu'."""
+    return (name or "").split(":")[0].split(" ")[0].strip().lower()
+
+
+def seconds_per_unit(jobs: list, kind: str) -> float | None:
+    """Median measured seconds per work unit of past jobs on this device kind."""
+    rates = [1.0 / (job.steps_per_second * work_units(job.config)) for job in jobs
+             if job.steps_per_second and job.steps_per_second > 0
+             and device_kind(job.device) == kind]
+    return median(rates) if rates else None
+
+
+def describe_estimate(cfg: TrainConfig, n_segments: int | None, jobs: list, kind: str) -> str:
+    steps = steps_in_epoch(cfg, n_segments)
+    if steps is None:
+        return "Pick some music to see the epoch length."
+    rate = seconds_per_unit(jobs, kind)
+    if rate is None:
+        return (f"{steps:,} steps per epoch. The time per epoch shows once one job has "
+                f"run on this device ({kind or 'auto'}).")
+    seconds = steps * work_units(cfg) * rate
+    return (f"{steps:,} steps per epoch, about {format_duration(seconds)} per epoch, "
+            f"{format_duration(seconds * cfg.epochs)} in all (rough, from your earlier jobs).")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "—"
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

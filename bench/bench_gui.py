@@ -1,0 +1,298 @@
+"""GUI responsiveness and training throughput: window vs headless.
+
+    .venv/bin/python bench/bench_gui.py [--steps 120] [--repeats 1] [--out docs/bench/gui.md]
+
+Measures, each in a fresh process with a fresh data folder:
+
+1. time from process start to the visible window (``python main.py``, offscreen);
+2. the same training job run headless (``run_job``, the command-line path);
+3. the job run from the window, training in a child process (the default);
+4. the job run from the window, training in a QThread of the GUI process.
+
+While the window trains, a 10 ms QTimer records how late each tick fires
+(event-loop latency) with the charts on screen and fed live. Throughput is
+generator steps per second measured from the step rows' timestamps inside
+each epoch (epoch-end evaluation excluded), so every path is timed the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TICK_MS = 10
+
+
+def bench_config(steps: int):
+    from gan.config import PRESETS
+
+    return dataclasses.replace(PRESETS["quick"], epochs=2, steps_per_epoch=steps, log_every=5,
+                               metric_samples=32, samples_per_epoch=2)
+
+
+def steps_per_second(rows) -> float:
+    """Steps / seconds inside epochs (gaps between epochs left out)."""
+    by_epoch: dict[int, list] = {}
+    for r in rows:
+        by_epoch.setdefault(r.epoch, []).append(r)
+    steps = seconds = 0.0
+    for epoch_rows in by_epoch.values():
+        epoch_rows.sort(key=lambda r: r.step)
+        if len(epoch_rows) >= 2:
+            steps += epoch_rows[-1].step - epoch_rows[0].step
+            seconds += epoch_rows[-1].time - epoch_rows[0].time
+    return steps / seconds if seconds > 0 else float("nan")
+
+
+def new_job(steps: int) -> int:
+    from app.jobs.store import JobStore
+
+    store = JobStore()
+    job_id = store.create("bench", bench_config(steps), ["genre=chorale"])
+    store.close()
+    return job_id
+
+
+def run_headless(steps: int) -> dict:
+    from app.jobs.runner import run_job
+    from app.jobs.store import JobStore
+
+    job_id = new_job(steps)
+    t0 = time.perf_counter()
+    status = run_job(job_id)
+    wall = time.perf_counter() - t0
+    store = JobStore()
+    rate = steps_per_second(store.steps(job_id))
+    store.close()
+    return {"status": status, "steps_per_second": rate, "wall_s": wall}
+
+
+def percentile(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = min(len(values) - 1, max(0, int(round(q / 100 * (len(values) - 1)))))
+    return values[k]
+
+
+def run_window(steps: int, mode: str) -> dict:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import app.ui  # noqa: F401
+    from app.ui import ui_settings
+
+    qapp = QApplication.instance() or QApplication([])
+    ui_settings.isolate_settings(Path(os.environ["POLYPHONY_HOME"]) / "settings")
+    from app.ui.main_window import CLOSE_STOP, MainWindow
+
+    job_id = new_job(steps)
+    threads = int(os.environ.get("POLYPHONY_TORCH_THREADS", "0") or 0)
+    window = MainWindow(training_mode=mode, torch_threads=threads)
+    window.close_policy = CLOSE_STOP
+    window.resize(1440, 860)
+    window.show()
+    window.job_list.select_job(job_id)
+    lateness: list[float] = []
+    state = {"last": None, "training": False}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if state["last"] is not None and state["training"]:
+            lateness.append((now - state["last"]) * 1000 - TICK_MS)
+        state["last"] = now
+
+    def watch() -> None:
+        job = window.store.get(job_id)
+        # Measure only while steps run (not child start-up, not the end).
+        state["training"] = job.status == "running" and job.step > 0
+        if job.status not in ("queued", "running") and not window.host.is_running():
+            qapp.quit()
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    timer.start()
+    watcher = QTimer()
+    watcher.setInterval(100)
+    watcher.timeout.connect(watch)
+    watcher.start()
+    t0 = time.perf_counter()
+    cpu0 = time.process_time()
+    window.start_queue()  # in thread mode this imports torch on the GUI thread
+    start_ms = (time.perf_counter() - t0) * 1000
+    qapp.exec()
+    wall = time.perf_counter() - t0
+    gui_cpu = (time.process_time() - cpu0) / wall
+    timer.stop()
+    watcher.stop()
+    rows = window.store.steps(job_id)
+    status = window.store.get(job_id).status
+    points = window._series[job_id].n_steps if job_id in window._series else 0
+    window.close()
+    return {"status": status, "steps_per_second": steps_per_second(rows), "wall_s": wall,
+            "ticks": len(lateness), "lat_p50_ms": percentile(lateness, 50),
+            "lat_p99_ms": percentile(lateness, 99), "lat_max_ms": max(lateness, default=float("nan")),
+            "chart_points": points, "gui_cpu_share": gui_cpu,
+            "start_queue_ms": start_ms}
+
+
+def chart_bench(n: int) -> dict:
+    """Redraw cost of the charts holding ``n`` logged steps (a long run)."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QApplication
+
+    import app.ui  # noqa: F401
+    from app.ui.chart_data import JobSeries
+    from app.ui.charts import ChartsPanel
+
+    qapp = QApplication.instance() or QApplication([])
+    panel = ChartsPanel()
+    panel.resize(1000, 700)
+    panel.show()
+    series = JobSeries(1, "long")
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=n)
+
+    def rows(start, count):
+        return [SimpleNamespace(step=i, epoch=1 + i // 1000, time=float(i) / 50,
+                                critic_loss=float(noise[i % n]), generator_loss=-float(noise[i % n]),
+                                wasserstein=float(noise[(i * 7) % n])) for i in range(start, start + count)]
+
+    series.add_steps(rows(1, n))
+    panel.set_series(series)
+
+    def timed(action) -> float:
+        t = time.perf_counter()
+        action()
+        panel.refresh_now()
+        panel.training_view.grab()  # includes painting the downsampled curves
+        qapp.processEvents()
+        return (time.perf_counter() - t) * 1000
+
+    first = timed(lambda: None)
+    appends = [timed(lambda k=k: series.add_steps(rows(n + 1 + 10 * k, 10))) for k in range(10)]
+    slider = timed(lambda: panel.set_smoothing(0.9))
+    axis = timed(lambda: panel.set_x_axis("time"))
+    panel.stop()
+    panel.close()
+    return {"points": n, "first_draw_ms": first, "append_redraw_ms_median": sorted(appends)[5],
+            "slider_ms": slider, "x_axis_ms": axis}
+
+
+def time_to_window(repeats: int) -> list[float]:
+    found = []
+    for _ in range(repeats):
+        env = dict(os.environ, POLYPHONY_TIMING="1", QT_QPA_PLATFORM="offscreen",
+                   POLYPHONY_HOME=tempfile.mkdtemp(prefix="polyphony-bench-"))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py")], env=env,
+                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        try:
+            for line in proc.stderr:
+                if line.startswith("window visible"):
+                    found.append((time.perf_counter() - t0, line.strip()))
+                    break
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return found
+
+
+def child(kind: str, steps: int) -> dict:
+    env = dict(os.environ, POLYPHONY_HOME=tempfile.mkdtemp(prefix="polyphony-bench-"))
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    out = subprocess.run([sys.executable, __file__, "--child", kind, "--steps", str(steps)],
+                         env=env, capture_output=True, text=True, timeout=1800)
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"{kind} run printed no result:\n{out.stderr[-2000:]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=120, help="steps per epoch (2 epochs)")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--out", help="write the markdown fragment here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--chart-points", type=int, default=0,
+                        help="only measure chart redraws holding this many logged steps")
+    args = parser.parse_args()
+    if args.chart_points:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        print(json.dumps(chart_bench(args.chart_points)))
+        return 0
+    if args.child:
+        result = run_headless(args.steps) if args.child == "headless" else \
+            run_window(args.steps, args.child.split("-", 1)[1])
+        print(json.dumps(result))
+        return 0
+
+    windows = time_to_window(5)
+    runs: dict[str, list[dict]] = {"headless": [], "window-process": [], "window-thread": []}
+    for _ in range(args.repeats):
+        for kind in runs:
+            result = child(kind, args.steps)
+            print(kind, result, flush=True)
+            runs[kind].append(result)
+
+    def mean(kind, key):
+        vals = [r[key] for r in runs[kind]]
+        return sum(vals) / len(vals)
+
+    headless = mean("headless", "steps_per_second")
+    lines = [
+        "# GUI responsiveness and throughput",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
+        f"{platform.machine()} Linux, {os.cpu_count()} cores, no GPU, shared with other "
+        "work (load from parallel jobs makes single numbers noisy).",
+        "",
+        "Command: `.venv/bin/python bench/bench_gui.py "
+        f"--steps {args.steps} --repeats {args.repeats}`",
+        "",
+        "Job: `quick` preset, 2 epochs x "
+        f"{args.steps} steps, chorales; throughput from step-row timestamps within epochs.",
+        "",
+        "| path | steps/s | vs headless | event-loop lateness p50 / p99 / max (ms) | chart points "
+        "| Start queue blocks GUI (ms) |",
+        "|---|---|---|---|---|---|",
+        f"| headless (`run_job`) | {headless:.2f} | 100 % | — | — | — |",
+    ]
+    for kind, label in (("window-process", "window, training in a child process (default)"),
+                        ("window-thread", "window, training in a QThread (default)")):
+        rate = mean(kind, "steps_per_second")
+        lines.append(f"| {label} | {rate:.2f} | {100 * rate / headless:.0f} % | "
+                     f"{mean(kind, 'lat_p50_ms'):.1f} / {mean(kind, 'lat_p99_ms'):.1f} / "
+                     f"{max(r['lat_max_ms'] for r in runs[kind]):.1f} | "
+                     f"{runs[kind][-1]['chart_points']} | "
+                     f"{mean(kind, 'start_queue_ms'):.0f} |")
+    lines += ["", "Goals: p99 < 50 ms, throughput in the window >= 95 % of headless.", "",
+              "Time from `python main.py` to the visible window (offscreen, 5 starts; "
+              "torch not imported):", ""]
+    for seconds, line in windows:
+        lines.append(f"- {seconds:.2f} s wall ({line})")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
