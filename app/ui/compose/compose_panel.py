@@ -1,0 +1,365 @@
+"""The Compose tab: use a trained job's model.
+
+U-Net jobs: pick an epoch (default: the best similarity index) and a
+melody, press Compose; each seed gives a take. MuseGAN jobs: generate N
+pieces from a seed or walk between two seeds. Takes appear in a list
+(tick one to keep it: it is copied to the kept folder and comes back next
+time) and in the listening panel below, which plays them under a piano
+roll, switches A/B between two takes and exports MIDI or WAV.
+
+Embedding: ``ComposePanel(store_path=None, parent=None)``, then
+``set_job(job_id)`` when the user selects a job; ``refresh()`` re-reads the
+job list; ``shutdown()`` (or closing the widget) waits for a running
+composition and stops sound.
+
+The model runs on a worker thread; results come back by a signal, and
+widgets are only touched here, on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
+                               QWidget)
+
+from app.ui.compose import tasks
+from app.ui.compose.melody_picker import MelodyPicker
+from app.ui.listen import ListenPanel, SampleItem
+
+
+def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class ComposePanel(QWidget):
+    composed = Signal(list)  # list of TakeFile, after each successful run
+    errorOccurred = Signal(str)
+    _finished = Signal(object, str)  # TaskResult or None, error text
+
+    def __init__(self, store_path: Path | None = None, parent: QWidget | None = None,
+                 use_device: bool = True):
+        super().__init__(parent)
+        from app.jobs.store import JobStore
+
+        self.store = JobStore(store_path)
+        self._job_id: int | None = None
+        self._choice = None  # app.cli.compose_cmd.ModelChoice of the chosen epoch
+        self._takes: list[tasks.TakeFile] = []
+        self._kept: set[Path] = set()
+        self._thread: threading.Thread | None = None
+        self._ranges: dict[int, tuple[int, int] | None] = {}
+        self._build(use_device)
+        self._finished.connect(self._on_finished)
+        self.refresh()
+
+    # ---- layout ------------------------------------------------------------------------------
+    def _build(self, use_device: bool) -> None:
+        self.job_combo = QComboBox()
+        self.job_combo.setToolTip("A job with at least one saved epoch")
+        self.job_combo.activated.connect(lambda i: self.set_job(self.job_combo.itemData(i)))
+        self.epoch_combo = QComboBox()
+        self.epoch_combo.setToolTip("Which epoch's model to use (default: the best similarity index)")
+        self.epoch_combo.activated.connect(lambda _i: self._choose_epoch())
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Job"))
+        top.addWidget(self.job_combo, 2)
+        top.addWidget(QLabel("Epoch"))
+        top.addWidget(self.epoch_combo, 1)
+        top.addWidget(self.refresh_button)
+
+        self.melody_picker = MelodyPicker()
+        self.seed_spin = _spin(0, 2**31 - 1, 0, "Seed of the first take; the next takes use the next seeds")
+        self.takes_spin = _spin(1, 16, 3, "How many takes (one per seed)")
+        self.compose_button = QPushButton("Compose")
+        self.compose_button.setToolTip("Accompany the melody with the chosen model")
+        self.compose_button.clicked.connect(self.compose)
+        acc_row = QHBoxLayout()
+        acc_row.addWidget(QLabel("Seed"))
+        acc_row.addWidget(self.seed_spin)
+        acc_row.addWidget(QLabel("Takes"))
+        acc_row.addWidget(self.takes_spin)
+        acc_row.addStretch(1)
+        acc_row.addWidget(self.compose_button)
+        self.accompany_box = QWidget()
+        acc_layout = QVBoxLayout(self.accompany_box)
+        acc_layout.setContentsMargins(0, 0, 0, 0)
+        acc_layout.addWidget(self.melody_picker)
+        acc_layout.addLayout(acc_row)
+
+        self.generate_box = QGroupBox("Generate (MuseGAN)")
+        self.gen_seed_spin = _spin(0, 2**31 - 1, 0, "Seed A: picks the pieces' starting noise")
+        self.pieces_spin = _spin(1, 64, 4, "How many pieces to write from seed A")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.clicked.connect(self.generate)
+        self.seed_b_spin = _spin(0, 2**31 - 1, 1, "Seed B: where the walk ends")
+        self.steps_spin = _spin(2, 32, 5, "Pieces along the walk, both ends included")
+        self.interpolate_button = QPushButton("Interpolate")
+        self.interpolate_button.setToolTip("Pieces that move step by step from seed A's piece to seed B's")
+        self.interpolate_button.clicked.connect(self.interpolate)
+        gen = QHBoxLayout(self.generate_box)
+        for widget in (QLabel("Seed A"), self.gen_seed_spin, QLabel("Pieces"), self.pieces_spin,
+                       self.generate_button, QLabel("to seed B"), self.seed_b_spin, QLabel("Steps"),
+                       self.steps_spin, self.interpolate_button):
+            gen.addWidget(widget)
+        gen.addStretch(1)
+
+        self.message_label = QLabel("Pick a trained job.")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.take_list = QListWidget()
+        self.take_list.setToolTip("Takes: click to play it as A; tick to keep it")
+        self.take_list.itemChanged.connect(self._on_item_changed)
+        self.take_list.currentRowChanged.connect(self._on_take_selected)
+        self.listen = ListenPanel(use_device=use_device)
+        self.listen.errorOccurred.connect(self._show_error)
+        self.listen.exported.connect(lambda p: self.message_label.setText(f"Exported {p}"))
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.take_list)
+        split.addWidget(self.listen)
+        split.setStretchFactor(1, 3)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.accompany_box)
+        layout.addWidget(self.generate_box)
+        layout.addWidget(self.message_label)
+        layout.addWidget(split, 1)
+        self._update_mode()
+
+    # ---- jobs and epochs ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the jobs that have a checkpoint; keeps the chosen job when it is still there."""
+        from app.cli.compose_cmd import epoch_checkpoints
+
+        current = self._job_id
+        self.job_combo.clear()
+        for job in self.store.list():
+            if epoch_checkpoints(self.store, job.id):
+                self.job_combo.addItem(f"#{job.id} {job.name} ({job.config.architecture}, {job.status})", job.id)
+        if current is not None and self.job_combo.findData(current) >= 0:
+            self.set_job(current)
+        elif self.job_combo.count():
+            self.set_job(self.job_combo.itemData(0))
+        else:
+            self._job_id = None
+            self._choice = None
+            self.epoch_combo.clear()
+            self.message_label.setText("No job has a saved epoch yet: train one, then compose with it here.")
+            self._update_mode()
+
+    def set_job(self, job_id: int | None) -> None:
+        """Show ``job_id`` (its epochs, default the best similarity index, and its kept takes)."""
+        from app.cli.compose_cmd import choose_checkpoint, epoch_checkpoints
+
+        if job_id is None:
+            return
+        index = self.job_combo.findData(int(job_id))
+        if index < 0:
+            self.message_label.setText(f"Job {job_id} has no saved epoch yet: nothing to compose with.")
+            self._job_id, self._choice = None, None
+            self.epoch_combo.clear()
+            self._update_mode()
+            return
+        self.job_combo.setCurrentIndex(index)
+        changed = self._job_id != int(job_id)
+        self._job_id = int(job_id)
+        try:
+            best = choose_checkpoint(self.store, self._job_id)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.epoch_combo.clear()
+        for epoch, _path, similarity in epoch_checkpoints(self.store, self._job_id):
+            score = "" if similarity is None else f" · similarity {similarity:.3f}"
+            star = " ★ best" if epoch == best.epoch and "best" in best.why else ""
+            self.epoch_combo.addItem(f"epoch {epoch}{score}{star}", epoch)
+        # the same job again (a refresh): keep the epoch the user chose, if it is still there
+        previous = self._choice.epoch if (self._choice is not None and not changed) else None
+        if previous is not None and previous != best.epoch and self.epoch_combo.findData(previous) >= 0:
+            self.epoch_combo.setCurrentIndex(self.epoch_combo.findData(previous))
+            self._choose_epoch()
+        else:
+            self.epoch_combo.setCurrentIndex(self.epoch_combo.findData(best.epoch))
+            self._choice = best
+        if changed:
+            self._takes = tasks.kept_takes(self._job_id)
+            self._kept = {t.path for t in self._takes}
+            self._show_takes()
+        if changed:  # a refresh of the same job leaves the last message in place
+            self.message_label.setText(f"Job {self._job_id}: epoch {self._choice.epoch} ({self._choice.why}).")
+        self._update_mode()
+
+    def _choose_epoch(self) -> None:
+        from app.cli.compose_cmd import choose_checkpoint
+
+        if self._job_id is None:
+            return
+        try:
+            self._choice = choose_checkpoint(self.store, self._job_id, self.epoch_combo.currentData())
+        except ValueError as exc:
+            self._show_error(str(exc))
+
+    def _update_mode(self) -> None:
+        arch = self._choice.architecture if self._choice else None
+        self.accompany_box.setVisible(arch != "musegan")
+        self.generate_box.setVisible(arch == "musegan")
+        busy = self._thread is not None
+        for button in (self.compose_button, self.generate_button, self.interpolate_button):
+            button.setEnabled(self._choice is not None and not busy)
+
+    # ---- running -------------------------------------------------------------------------------
+    def compose(self) -> bool:
+        """Accompany the chosen melody; False (with the reason shown) when it cannot start."""
+        from gan.compose_melody import MelodyError
+
+        if self._choice is None or self._thread is not None:
+            return False
+        try:
+            melody = self.melody_picker.melody()
+        except MelodyError as exc:
+            self._show_error(str(exc))
+            return False
+        seeds = [self.seed_spin.value() + i for i in range(self.takes_spin.value())]
+        choice, job_id = self._choice, self._job_id
+        job = self.store.get(job_id)  # read here: the worker never touches the store
+
+        def work():
+            from app.cli.compose_cmd import melody_range, programs_for
+
+            if job_id not in self._ranges:  # reading the training music takes a moment
+                self._ranges[job_id] = melody_range(job)
+            return tasks.accompany_task(choice.checkpoint, job_id, choice.epoch, melody, seeds,
+                                        self._ranges[job_id], programs_for(choice.genre))
+
+        return self._start(work, f"Composing {len(seeds)} take(s) of {melody.name}…")
+
+    def generate(self) -> bool:
+        return self._start_generation(None)
+
+    def interpolate(self) -> bool:
+        return self._start_generation(self.seed_b_spin.value())
+
+    def _start_generation(self, seed_b: int | None) -> bool:
+        if self._choice is None or self._thread is not None:
+            return False
+        choice, job_id = self._choice, self._job_id
+        n, seed, steps = self.pieces_spin.value(), self.gen_seed_spin.value(), self.steps_spin.value()
+
+        def work():
+            from app.cli.compose_cmd import programs_for
+
+            return tasks.generate_task(choice.checkpoint, job_id, choice.epoch, n, seed,
+                                       programs_for(choice.genre), seed_b, steps)
+
+        return self._start(work, "Writing pieces…")
+
+    def _start(self, work, message: str) -> bool:
+        def run():
+            try:
+                result = work()
+            except ValueError as exc:  # MelodyError, ComposeError, checkpoint problems
+                self._finished.emit(None, str(exc))
+            except Exception as exc:  # shown to the user, never lost in the thread
+                self._finished.emit(None, f"{type(exc).__name__}: {exc}")
+            else:
+                self._finished.emit(result, "")
+
+        self.message_label.setText(message)
+        self._thread = threading.Thread(target=run, name="polyphony-compose")
+        self._update_mode()
+        self._thread.start()
+        return True
+
+    def _on_finished(self, result, error: str) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._update_mode()
+        if error:
+            self._show_error(error)
+            return
+        # new takes replace the ones not kept
+        self._takes = [t for t in self._takes if t.path in self._kept] + result.takes
+        self._show_takes(select=len(self._takes) - len(result.takes))
+        self.message_label.setText(" ".join(result.messages) or f"{len(result.takes)} new take(s).")
+        self.composed.emit(list(result.takes))
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    # ---- takes -------------------------------------------------------------------------------------
+    def takes(self) -> list[tasks.TakeFile]:
+        return list(self._takes)
+
+    def _show_takes(self, select: int | None = None) -> None:
+        self.take_list.blockSignals(True)
+        self.take_list.clear()
+        for take in self._takes:
+            item = QListWidgetItem(take.label)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if take.path in self._kept else Qt.Unchecked)
+            item.setToolTip(f"{take.path}\nTick to keep this take")
+            self.take_list.addItem(item)
+        self.take_list.blockSignals(False)
+        self.listen.set_sources([SampleItem(t.label, t.path, t.epoch if t.epoch >= 0 else None, t.job_id)
+                                 for t in self._takes])
+        if self._takes:
+            row = select if select is not None and 0 <= select < len(self._takes) else 0
+            self.take_list.setCurrentRow(row)
+            b = row + 1 if row + 1 < len(self._takes) else None
+            self.listen.select(row, b)
+
+    def _on_take_selected(self, row: int) -> None:
+        if 0 <= row < len(self._takes):
+            self.listen.select(row)
+
+    def set_kept(self, row: int, keep: bool) -> None:
+        self.take_list.item(row).setCheckState(Qt.Checked if keep else Qt.Unchecked)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        row = self.take_list.row(item)
+        if not 0 <= row < len(self._takes):
+            return
+        take = self._takes[row]
+        keep = item.checkState() == Qt.Checked
+        try:
+            if keep and take.path not in self._kept:
+                tasks.keep(take)
+                self._kept.add(take.path)
+                self.message_label.setText(f"Kept {take.label} (in {tasks.kept_dir()}).")
+            elif not keep and take.path in self._kept:
+                self._kept.discard(take.path)
+                tasks.unkeep(take)
+                if take.path.parent == tasks.kept_dir():
+                    # a take kept in an earlier session: its only copy is gone now
+                    self._takes.pop(row)
+                    self._show_takes()
+        except OSError as exc:
+            self._show_error(f"could not keep {take.label}: {exc}")
+
+    # ---- messages and teardown ---------------------------------------------------------------------
+    def _show_error(self, message: str) -> None:
+        self.message_label.setText(f"⚠ {message}")
+        self.errorOccurred.emit(message)
+
+    def shutdown(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+            self._thread = None
+        self.listen.shutdown()
+        self.store.close()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
