@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 _CACHE: dict[str, tuple[Path, int]] = {}
 
@@ -39,3 +40,13 @@ def trained_job(root: Path, architecture: str = "unet") -> tuple[Path, int]:
     store.close()
     _CACHE[architecture] = (home, job_id)
     return home, job_id
+
+
+@pytest.fixture(scope="module")
+def unet_job(tmp_path_factory):
+    return trained_job(tmp_path_factory.mktemp("unet"), "unet")
+
+
+@pytest.fixture(scope="module")
+def musegan_job(tmp_path_factory):
+    return trained_job(tmp_path_factory.mktemp("musegan"), "musegan")

@@ -19,18 +19,10 @@ from gan.compose import _crossfade_weights, _window_starts
 from gan.compose_melody import MelodyError, melody_from_midi, midi_tracks, top_line
 from gan.melodies import BUILTINS, builtin_melody, builtin_names, parse_notes
 from gan.midi_io import midi_to_notes
-from tests.compose_helpers import trained_job
+from tests.compose_helpers import musegan_job, trained_job, unet_job  # noqa: F401 (fixtures)
 from tests.fixtures.midi_factory import write_midi
 
 
-@pytest.fixture(scope="module")
-def unet_job(tmp_path_factory):
-    return trained_job(tmp_path_factory.mktemp("unet"), "unet")
-
-
-@pytest.fixture(scope="module")
-def musegan_job(tmp_path_factory):
-    return trained_job(tmp_path_factory.mktemp("musegan"), "musegan")
 
 
 def _use_home(monkeypatch, home: Path) -> None:

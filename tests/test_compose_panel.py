@@ -7,20 +7,12 @@ import numpy as np
 import pytest
 
 from gan.midi_io import midi_to_notes
-from tests.compose_helpers import trained_job
+from tests.compose_helpers import musegan_job, trained_job, unet_job  # noqa: F401 (fixtures)
 from tests.fixtures.midi_factory import write_midi
 
 pytest.importorskip("PySide6")
 
 
-@pytest.fixture(scope="module")
-def unet_job(tmp_path_factory):
-    return trained_job(tmp_path_factory.mktemp("unet"), "unet")
-
-
-@pytest.fixture(scope="module")
-def musegan_job(tmp_path_factory):
-    return trained_job(tmp_path_factory.mktemp("musegan"), "musegan")
 
 
 @pytest.fixture
