@@ -8,6 +8,9 @@ only when they run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 
 from app.cli import compose_cmd, data_cmd, jobs_cmd, render_cmd, train_cmd
@@ -35,8 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_pyfluidsynth_import() -> None:
+    """pyfluidsynth prints "'fluidsynth' was found at ..." to stdout when it
+    is imported with the CI variable set, which would break ``--json`` output.
+    Import it once here with stdout muted; a missing library is reported
+    later by app.audio, where it is used."""
+    if not os.environ.get("CI") or "fluidsynth" in sys.modules:
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            import fluidsynth  # noqa: F401
+        except (ImportError, OSError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _quiet_pyfluidsynth_import()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
