@@ -16,6 +16,7 @@ command line trains). Rules that make that safe:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -309,6 +310,9 @@ class JobStore(QueueMixin, RunLogMixin):
     def _event(conn: sqlite3.Connection, job_id: int, message: str, level: str = "info") -> None:
         conn.execute("INSERT INTO events (job_id, time, level, message) VALUES (?, ?, ?, ?)",
                      (job_id, time.time(), level, message))
+        # the rotating log file (app/logging_setup.py) keeps job events for bug reports
+        logging.getLogger("polyphony.jobs").log(getattr(logging, level.upper(), logging.INFO),
+                                                "job %s: %s", job_id, message)
 
     def add_event(self, job_id: int, message: str, level: str = "info") -> None:
         def do(conn: sqlite3.Connection) -> None:

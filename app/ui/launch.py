@@ -21,6 +21,12 @@ def launch(self_test: bool = False, screenshot: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Polyphony")
     app.setOrganizationName("Polyphony")
+    app.setDesktopFileName("polyphony")  # lets Wayland match resources/polyphony.desktop
+    from app.ui.crash_dialog import install_crash_dialog
+
+    # An uncaught error shows a dialog with the log's path instead of vanishing;
+    # the self-test exits non-zero instead of waiting on a dialog.
+    install_crash_dialog(quit_on_crash=self_test)
     from app.ui.icons import app_icon
 
     app.setWindowIcon(app_icon())
