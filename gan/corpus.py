@@ -53,32 +53,49 @@ def import_file_for(genre: str) -> Path:
     return imports_dir() / f"{safe}.npz"
 
 
-def _sounding_windows(piece: Piece, bars_per_sample: int) -> np.ndarray:
-    """Bool per non-overlapping window: does any in-range note sound in it?
+def window_starts(n_bars: int, bars_per_sample: int) -> np.ndarray:
+    """First bar of each segment window of a piece.
+
+    Non-overlapping windows from the first bar; when bars are left over at
+    the end, one more window ends exactly with the piece, overlapping its
+    neighbour, so final cadences are learned too (chorale phrases rarely
+    come in multiples of four bars).
+    """
+    if n_bars < bars_per_sample:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.arange(0, n_bars - bars_per_sample + 1, bars_per_sample, dtype=np.int64)
+    if n_bars % bars_per_sample:
+        starts = np.append(starts, n_bars - bars_per_sample)
+    return starts
+
+
+def _sounding_windows(piece: Piece, bars_per_sample: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first bars, bool per window: does any in-range note sound in it?).
 
     Mirrors ``notes_to_roll`` (notes drawn ``max(1, duration - 1)`` steps)
     so counts agree with ``Corpus.segments`` without building rolls.
     """
-    n_windows = piece.n_bars // bars_per_sample
-    occupied = np.zeros(n_windows, dtype=bool)
+    starts = window_starts(piece.n_bars, bars_per_sample)
+    occupied = np.zeros(len(starts), dtype=bool)
     notes = np.asarray(piece.notes)
-    if n_windows == 0 or len(notes) == 0:
-        return occupied
+    if len(starts) == 0 or len(notes) == 0:
+        return starts, occupied
     pitch, track = notes[:, 3], notes[:, 0]
     ok = (pitch >= LOWEST_PITCH) & (pitch < LOWEST_PITCH + N_PITCHES) & (track >= 0) & (track < TRACKS)
     start = notes[ok, 1].astype(np.int64)
     end = start + np.maximum(1, notes[ok, 2].astype(np.int64) - 1)
-    width = bars_per_sample * STEPS_PER_BAR
-    first = np.clip(start // width, 0, n_windows)
-    last = np.clip((end - 1) // width + 1, 0, n_windows)
-    marks = np.zeros(n_windows + 1, dtype=np.int64)
-    np.add.at(marks, first, 1)
-    np.add.at(marks, last, -1)
-    return np.cumsum(marks[:-1]) > 0
+    # per bar: does a note sound in it? then per window: any of its bars
+    marks = np.zeros(piece.n_bars + 1, dtype=np.int64)
+    np.add.at(marks, np.clip(start // STEPS_PER_BAR, 0, piece.n_bars), 1)
+    np.add.at(marks, np.clip((end - 1) // STEPS_PER_BAR + 1, 0, piece.n_bars), -1)
+    bar_sounds = np.cumsum(marks[:-1]) > 0
+    for k, first in enumerate(starts):
+        occupied[k] = bar_sounds[first:first + bars_per_sample].any()
+    return starts, occupied
 
 
 def segment_count_of(piece: Piece, bars_per_sample: int) -> int:
-    return int(np.count_nonzero(_sounding_windows(piece, bars_per_sample)))
+    return int(np.count_nonzero(_sounding_windows(piece, bars_per_sample)[1]))
 
 
 def _parse_tag(tag: str) -> tuple[str, str]:
@@ -166,13 +183,14 @@ class Corpus:
 
     # -- segments --------------------------------------------------------
     def _windows(self, bars_per_sample: int, balance: bool) -> list[tuple[int, int]]:
-        """(piece index, window index) of every segment, balanced by genre."""
+        """(piece index, first bar) of every segment, balanced by genre."""
         if int(bars_per_sample) != bars_per_sample or bars_per_sample < 1:
             raise ValueError(f"bars_per_sample must be a whole number >= 1, not {bars_per_sample!r}")
         by_genre: dict[str, list[tuple[int, int]]] = {}
         for i, piece in enumerate(self.pieces):
-            sounding = np.nonzero(_sounding_windows(piece, int(bars_per_sample)))[0]
-            by_genre.setdefault(piece.tags.get("genre", ""), []).extend((i, int(w)) for w in sounding)
+            starts, sounding = _sounding_windows(piece, int(bars_per_sample))
+            by_genre.setdefault(piece.tags.get("genre", ""), []).extend(
+                (i, int(first)) for first in starts[sounding])
         if balance and len(by_genre) > 1:
             smallest = min(len(v) for v in by_genre.values())
             cap = max(1, BALANCE_FACTOR * smallest)
@@ -189,8 +207,8 @@ class Corpus:
         return len(self._windows(bars_per_sample, balance))
 
     def segments(self, bars_per_sample: int, balance: bool = True) -> np.ndarray:
-        """Bool ``(N, 4, bars*16, 84)``: non-overlapping bar windows of every
-        piece, silent windows left out, genres balanced when several."""
+        """Bool ``(N, 4, bars*16, 84)``: bar windows of every piece (see
+        ``window_starts``), silent windows left out, genres balanced when several."""
         windows = self._windows(bars_per_sample, balance)
         width = int(bars_per_sample) * STEPS_PER_BAR
         out = np.zeros((len(windows), TRACKS, width, N_PITCHES), dtype=bool)
@@ -198,14 +216,14 @@ class Corpus:
         for row, (i, w) in enumerate(windows):
             if i != current:
                 piece = self.pieces[i]
-                roll = notes_to_roll(piece.notes, (piece.n_bars // int(bars_per_sample)) * width)
+                roll = notes_to_roll(piece.notes, piece.n_bars * STEPS_PER_BAR)
                 current = i
-            out[row] = roll[:, w * width:(w + 1) * width]
+            out[row] = roll[:, w * STEPS_PER_BAR:w * STEPS_PER_BAR + width]
         return out
 
     def segment_sources(self, bars_per_sample: int, balance: bool = True) -> list[tuple[Piece, int]]:
         """(piece, first bar) of each segment, in ``segments`` order."""
-        return [(self.pieces[i], w * int(bars_per_sample)) for i, w in self._windows(bars_per_sample, balance)]
+        return [(self.pieces[i], first) for i, first in self._windows(bars_per_sample, balance)]
 
     def tag_counts(self, key: str = "genre", bars_per_sample: int = 4) -> dict[str, int]:
         """value -> number of segments (unbalanced) of pieces with that tag."""

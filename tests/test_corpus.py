@@ -9,9 +9,9 @@ import pytest
 
 from gan import paths
 from gan.corpus import (Corpus, GenreNotBuilt, Piece, available_genres, import_file_for,
-                        segment_count_of)
+                        segment_count_of, window_starts)
 from gan.corpus_store import DatasetFileError, read_pieces, write_pieces
-from gan.roll import N_PITCHES, STEPS_PER_BAR
+from gan.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,12 @@ def test_silent_windows_and_short_pieces():
     notes = np.array([[0, 0, 4, 60], [3, 48, 8, 40]], dtype=np.int32)  # bars 0 and 3 sound
     piece = Piece("p", notes, n_bars=5, tags={"genre": "x"})
     assert segment_count_of(piece, 1) == 2
-    assert segment_count_of(piece, 2) == 2  # windows [0,1] and [2,3]; bar 4 is left over
+    # windows [0,1], [2,3] and, for the left-over bar, [3,4] ending with the piece
+    assert list(window_starts(5, 2)) == [0, 2, 3]
+    assert segment_count_of(piece, 2) == 3
+    last = Corpus([piece]).segments(2)[-1]
+    assert last[3, 0, 40 - LOWEST_PITCH] and not last[0].any()  # bar 3's bass note opens it
+    assert list(window_starts(4, 2)) == [0, 2]  # nothing left over: no extra window
     assert segment_count_of(piece, 6) == 0  # shorter than one window
     corpus = Corpus([piece])
     assert corpus.segments(1).shape == (2, 4, 16, N_PITCHES)
