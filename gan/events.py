@@ -65,6 +65,9 @@ class EpochReport:
     checkpoint_path: str
     seconds: float  # wall time of this epoch
     samples: np.ndarray | None = None  # bool (n, tracks, steps, pitches)
+    # Under torchrun: generator steps each rank took since (re)start, in
+    # rank order (empty for one process).
+    rank_steps: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

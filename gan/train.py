@@ -10,6 +10,7 @@ resumes exactly where an unbroken run would be.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -94,20 +95,31 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     data = check_data(data, config)
     import torch
 
+    from gan import distributed
     from gan.device import cpu_threads, device_label, resolve_device
     from gan.models import build_models, count_parameters
     from gan.wgan import Trainer
 
-    device = resolve_device(config.device)
-    ckpt = load_checkpoint(resume_from) if resume_from is not None else None
-    if ckpt is not None:
-        _check_resumable(ckpt, config, data)
+    # Under torchrun: rank 0 reads the checkpoint, writes files and sends
+    # events; the other ranks only train (their on_event is not called).
+    ranks = distributed.current()
+    main = ranks.is_main
+    device = distributed.rank_device(resolve_device(config.device), ranks)
+    if ranks.distributed:
+        ckpt = _shared_checkpoint(resume_from if main else None, config, data, ranks)
+    else:
+        ckpt = load_checkpoint(resume_from) if resume_from is not None else None
+        if ckpt is not None:
+            _check_resumable(ckpt, config, data)
+    if not main:
+        on_event = _ignore
     threads_before = torch.get_num_threads()
 
     run_dir = Path(run_dir)
     samples_dir, ckpt_dir = run_dir / "samples", run_dir / "checkpoints"
-    samples_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    if main:
+        samples_dir.mkdir(parents=True, exist_ok=True)
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
 
     n_segments, _, n_steps, _ = data.shape
     window = PitchWindow.fit(data)  # the model sees only the rows the music uses
@@ -121,9 +133,6 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     opt_d = torch.optim.Adam(D.parameters(), lr=config.critic_lr, betas=(config.beta1, config.beta2))
     rng = torch.Generator(device=device).manual_seed(config.seed)
     autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
-    trainer = Trainer(G, D, opt_g, opt_d, gp_weight=config.gp_weight,
-                      data=torch.as_tensor(window.crop(data), device=device), rng=rng,
-                      batch_size=config.batch_size, autocast_dtype=autocast)
 
     epoch, step = 0, 0
     if ckpt is not None:
@@ -134,24 +143,47 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
         rng.set_state(ckpt["rng"]["train"])
         torch.set_rng_state(ckpt["rng"]["torch_cpu"])
         epoch, step = int(ckpt["epoch"]), int(ckpt["step"])
+    if ranks.rank > 0:
+        # Other ranks draw their own batches and noise (rank 0 keeps the
+        # single-process stream, which is the one checkpoints save).
+        rng.manual_seed(config.seed + 1_000_003 * ranks.rank + step)
+    # Wrapped after loading: DDP starts every rank from rank 0's weights.
+    trainer = Trainer(distributed.wrap(G, device, ranks), distributed.wrap(D, device, ranks),
+                      opt_g, opt_d, gp_weight=config.gp_weight,
+                      data=torch.as_tensor(window.crop(distributed.shard(data, ranks)), device=device),
+                      rng=rng, batch_size=config.batch_size, autocast_dtype=autocast)
 
     # Reference values of the training set, and the held-out ceiling.
     keys = feature_keys(config.architecture, VOICE_NAMES)
-    reference = piece_metrics(data)
-    reference_summary = summarize(reference)
-    top = ceiling(reference, config.metric_samples, keys, seed=config.seed)
-    steps_per_epoch = config.steps_per_epoch or max(1, n_segments // config.batch_size)
-    fixed = _FixedInputs(G, data, config)
+    if main:
+        reference = piece_metrics(data)
+        reference_summary = summarize(reference)
+        top = ceiling(reference, config.metric_samples, keys, seed=config.seed)
+        fixed = _FixedInputs(G, data, config)
+    else:
+        reference, reference_summary, top, fixed = None, {}, float("nan"), None
+    # An epoch is one pass over the data by all ranks together.
+    steps_per_epoch = config.steps_per_epoch or \
+        max(1, n_segments // (config.batch_size * ranks.world_size))
 
     label = device_label(device)
     if device.type == "cpu":
-        torch.set_num_threads(_cpu_threads_for(count_parameters(G), cpu_threads()))
+        if ranks.distributed:
+            # Ranks on one node share its cores; more threads each only spin.
+            torch.set_num_threads(_cpu_threads_for(0, max(1, cpu_threads() // ranks.local_world_size)))
+        else:
+            torch.set_num_threads(_cpu_threads_for(count_parameters(G), cpu_threads()))
         label += f" ({torch.get_num_threads()} of {cpu_threads()} cores)"
+    if ranks.distributed:
+        labels = distributed.gather(label, ranks)
+        label = f"{ranks.world_size} ranks ({distributed.backend()}): " + \
+            "; ".join(f"{r}: {text}" for r, text in enumerate(labels))
     on_event(RunStarted(
         total_epochs=config.epochs, steps_per_epoch=steps_per_epoch, start_epoch=epoch,
         start_step=step, device=label, n_segments=n_segments,
         generator_params=count_parameters(G), critic_params=count_parameters(D),
-        run_dir=str(run_dir), reference_metrics=reference_summary, ceiling=top))
+        run_dir=str(run_dir), reference_metrics=reference_summary, ceiling=top,
+        world_size=ranks.world_size))
 
     started = time.perf_counter()
     steps_done = 0
@@ -164,10 +196,10 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
             logged: list[list[float]] = []
             for _ in range(steps_per_epoch):
                 for _ in range(config.critic_updates):
-                    if should_stop():
+                    if not ranks.distributed and should_stop():
                         raise _Cancelled
                     d_loss, wass, gp = trainer.critic_step()
-                if should_stop():
+                if not ranks.distributed and should_stop():
                     raise _Cancelled
                 g_loss = trainer.generator_step()
                 step += 1
@@ -178,6 +210,15 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
                 first_bad = torch.where(bad & (first_bad < 0), torch.full_like(first_bad, step), first_bad)
                 is_log = step % config.log_every == 0
                 values = [math.nan] * 4
+                if ranks.distributed:
+                    # All ranks stop, or fail, at the same step: one that left
+                    # alone would leave the others waiting in the next all-reduce.
+                    stop, bad = distributed.any_rank([should_stop(), int(first_bad) >= 0], ranks, device)
+                    if bad:
+                        losses_at_bad = stacked.tolist()
+                        raise _Diverged(max(int(first_bad), step))
+                    if stop:
+                        raise _Cancelled
                 if is_log or device.type == "cpu":  # on the CPU reading is free
                     if int(first_bad) >= 0:
                         losses_at_bad = stacked.tolist()
@@ -194,9 +235,14 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
                 losses_at_bad = stacked.tolist()
                 raise _Diverged(int(first_bad))
             epoch += 1
+            rank_steps = _check_ranks_agree(ranks, steps_done, G, D)
+            if not main:
+                continue
             report = _end_epoch(config, epoch, step, G, D, opt_g, opt_d, rng, fixed, reference,
                                 keys, top, logged, samples_dir, ckpt_dir, genre,
                                 time.perf_counter() - epoch_start)
+            if ranks.distributed:
+                report = dataclasses.replace(report, rank_steps=rank_steps)
             similarity = report.similarity
             on_event(report)
     except _Cancelled:
@@ -219,6 +265,45 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
         torch.set_num_threads(threads_before)
     on_event(finished)
     return finished
+
+
+def _ignore(event) -> None:
+    pass
+
+
+def _shared_checkpoint(resume_from, config: TrainConfig, data: np.ndarray, ranks):
+    """Rank 0 reads and checks the checkpoint; every rank gets it (or the
+    same error), so a multi-node run needs no shared folder to resume."""
+    from gan import distributed
+
+    outcome, failure = None, None
+    if ranks.is_main and resume_from is not None:
+        try:
+            ckpt = load_checkpoint(resume_from)
+            _check_resumable(ckpt, config, data)
+            outcome = ("ok", ckpt)
+        except Exception as exc:  # every rank must hear of it before raising
+            failure, outcome = exc, ("error", str(exc))
+    outcome = distributed.broadcast(outcome, ranks)
+    if failure is not None:
+        raise failure  # rank 0 raises what a single process would
+    if outcome is not None and outcome[0] == "error":
+        raise ValueError(outcome[1])
+    return None if outcome is None else outcome[1]
+
+
+def _check_ranks_agree(ranks, steps_done: int, G, D) -> list[int]:
+    """Steps each rank took since (re)start; fails when the ranks' weights
+    differ (DistributedDataParallel should keep them identical)."""
+    from gan import distributed
+
+    if not ranks.distributed:
+        return [steps_done]
+    gathered = distributed.gather((steps_done, distributed.weights_checksum([G, D])), ranks)
+    sums = [s for _, s in gathered]
+    if max(sums) - min(sums) > 1e-6 * max(1.0, abs(sums[0])):
+        raise RuntimeError(f"the ranks' weights drifted apart (checksums {sums})")
+    return [n for n, _ in gathered]
 
 
 class _FixedInputs:

@@ -31,7 +31,18 @@ class Batch:
     z: torch.Tensor
 
 
+def _plain(module):
+    """The model inside a DistributedDataParallel wrapper (or the model)."""
+    from gan.distributed import unwrap
+
+    return unwrap(module)
+
+
 class Trainer:
+    """``generator``/``critic`` may be DistributedDataParallel wrappers: the
+    passes whose gradients update that model go through the wrapper (so the
+    gradients are averaged over ranks); the others use the plain model."""
+
     def __init__(self, generator, critic, opt_g, opt_d, *, gp_weight: float,
                  data: torch.Tensor, rng: torch.Generator, batch_size: int,
                  autocast_dtype: torch.dtype | None = None):
@@ -42,11 +53,13 @@ class Trainer:
         self.rng = rng
         self.batch_size = batch_size
         self.device = data.device
-        self.conditional = getattr(generator, "conditional", False)
-        self.latent_shape = tuple(generator.latent_shape()) if hasattr(generator, "latent_shape") \
-            else (generator.latent_size,)
+        plain_g = _plain(generator)
+        self.G_plain, self.D_plain = plain_g, _plain(critic)
+        self.conditional = getattr(plain_g, "conditional", False)
+        self.latent_shape = tuple(plain_g.latent_shape()) if hasattr(plain_g, "latent_shape") \
+            else (plain_g.latent_size,)
         self.autocast_dtype = autocast_dtype
-        self.monophonic = bool(getattr(generator, "monophonic", False))
+        self.monophonic = bool(getattr(plain_g, "monophonic", False))
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -60,8 +73,9 @@ class Trainer:
         z = torch.randn((self.batch_size, *self.latent_shape), device=self.device, generator=self.rng)
         return Batch(real, z)
 
-    def fake(self, b: Batch) -> torch.Tensor:
-        probs = self.G(b.real[:, 0], b.z) if self.conditional else self.G(b.z)
+    def fake(self, b: Batch, generator=None) -> torch.Tensor:
+        G = self.G if generator is None else generator
+        probs = G(b.real[:, 0], b.z) if self.conditional else G(b.z)
         # Straight-through binarisation (as in BinaryMuseGAN): the critic sees
         # the same on/off notes the saved samples will have, while gradients
         # flow through the probabilities. Without it the critic only has to
@@ -75,7 +89,7 @@ class Trainer:
         b = self.batch()
         n = b.real.shape[0]
         with torch.no_grad(), self._autocast():
-            fake = self.fake(b).float()
+            fake = self.fake(b, self.G_plain).float()
         alpha = torch.rand((n, 1, 1, 1), device=self.device, generator=self.rng)
         interp = (alpha * b.real + (1 - alpha) * fake).requires_grad_(True)
         with self._autocast():
@@ -96,13 +110,14 @@ class Trainer:
 
     def generator_step(self) -> torch.Tensor:
         b = self.batch()
-        self.D.requires_grad_(False)
+        # The frozen critic runs unwrapped: it gets no gradients to average.
+        self.D_plain.requires_grad_(False)
         try:
             with self._autocast():
-                loss = -self.D(self.fake(b)).float().mean()
+                loss = -self.D_plain(self.fake(b)).float().mean()
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
         finally:
-            self.D.requires_grad_(True)
+            self.D_plain.requires_grad_(True)
         return loss.detach()

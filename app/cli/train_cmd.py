@@ -105,6 +105,15 @@ def run(args) -> int:
         return _list_settings()
     config = build_config(args)
     tags = build_tags(args)
+    ranks = _torchrun_ranks()
+    if ranks.distributed:
+        if args.queue_only:
+            raise _error("--queue-only does not go with torchrun: queue the job with plain "
+                         "`python main.py train --queue-only`, then run it under torchrun "
+                         "with `jobs resume ID`")
+        if not ranks.is_main:
+            # Only rank 0 touches the job store; this rank learns the job from it.
+            return _run_other_rank(config.device)
     check_music(tags, args.match, config.bars_per_sample)
     store = open_store()
     from app.jobs.store import StoreError
@@ -136,9 +145,76 @@ def _list_settings() -> int:
     return 0
 
 
-def run_foreground(store, job_id: int, as_json: bool, claimed: bool = False) -> int:
+def _torchrun_ranks():
+    from gan import distributed
+
+    try:
+        return distributed.from_env()
+    except ValueError as exc:
+        raise _error(str(exc)) from None
+
+
+def _join_ranks(device: str):
+    from gan import distributed
+
+    try:
+        return distributed.setup(device)
+    except (ValueError, RuntimeError) as exc:
+        raise _error(f"cannot join the torchrun process group: {exc}") from None
+
+
+def _run_main_rank(store, job_id: int, as_json: bool, claimed: bool) -> int:
+    """Rank 0 under torchrun: owns the job row (as a single process would)
+    and tells the other ranks, by broadcast, which job to train."""
+    from gan import distributed
+
+    job = store.get(job_id)
+    ranks = _join_ranks(job.config.device)
+    try:
+        point = store.resume_point(job_id)
+        # Nothing to train (killed after its last epoch was saved): the
+        # others must not wait in training for a rank that never starts.
+        plan = ("done",) if point is not None and point[0] >= job.config.epochs else \
+            ("train", job_id, job.config.to_dict(), list(job.tags), job.tag_mode)
+        distributed.broadcast(plan, ranks)
+        return run_foreground(store, job_id, as_json, claimed, _ranks_joined=True)
+    finally:
+        distributed.teardown()
+
+
+def _run_other_rank(device: str) -> int:
+    """Rank > 0 under torchrun: trains its share of the job rank 0 names,
+    writes nothing and prints nothing. Ctrl-C is left to rank 0, which
+    stops every rank at the same step."""
+    from app.jobs.runner import run_worker_rank
+    from gan import distributed
+    from gan.config import TrainConfig
+
+    ranks = _join_ranks(device)
+    try:
+        plan = distributed.broadcast(None, ranks)
+        if plan[0] != "train":
+            return 0
+        _, job_id, config, tags, tag_mode = plan
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        status = run_worker_rank(TrainConfig.from_dict(config), tags, tag_mode)
+        return EXIT_CODES.get(status, 1)
+    finally:
+        distributed.teardown()
+
+
+def run_foreground(store, job_id: int, as_json: bool, claimed: bool = False,
+                   _ranks_joined: bool = False) -> int:
     """Run ``job_id`` here, printing progress; Ctrl-C cancels it cleanly.
-    Returns the exit code (0 completed, 1 failed, 130 cancelled)."""
+    Returns the exit code (0 completed, 1 failed, 130 cancelled).
+    Under torchrun, rank 0 runs the job and the other ranks train with it."""
+    if not _ranks_joined:
+        ranks = _torchrun_ranks()
+        if ranks.distributed:
+            if not ranks.is_main:
+                return _run_other_rank(store.get(job_id).config.device)
+            return _run_main_rank(store, job_id, as_json, claimed)
     from app.jobs.runner import JobNotRunnable, run_job
     from app.jobs.store import StoreError
 

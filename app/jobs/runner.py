@@ -225,6 +225,22 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
     return status
 
 
+def run_worker_rank(config, tags: list[str], tag_mode: str,
+                    load_data: DataLoader | None = None) -> str:
+    """A torchrun rank other than 0: trains its shard of the job's data with
+    rank 0 and writes nothing (no store rows, no files). Returns the status
+    its training ended with."""
+    from types import SimpleNamespace
+
+    from gan.train import train
+
+    job = SimpleNamespace(id=None, config=config, tags=list(tags), tag_mode=tag_mode)
+    data = (load_data or load_training_data)(job)
+    # run_dir is never written on this rank; rank 0 owns the job folder.
+    result = train(config, data, lambda event: None, run_dir=".", genre=genre_of(tags))
+    return result.status
+
+
 def run_queue(store: JobStore, should_stop: Callable[[], bool],
               on_event: Callable[[Event], None] | None = None,
               on_job_started: Callable[[int], None] | None = None,
