@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from gan import paths
-from gan.corpus_convert import ACCEPTED_METRES, ConvertStats, SkipPiece, score_to_pieces
+from gan.corpus_convert import (ACCEPTED_METRES, RENAISSANCE_METRES, ConvertStats, SkipPiece,
+                                 score_to_pieces)
 from gan.corpus_store import Piece, write_pieces
 
 COMMITTED_GENRES = ("chorale", "string_quartet")
@@ -161,6 +162,24 @@ def _vocal_parts(score):
     return None
 
 
+def _four_voices(score):
+    """Four parts of a five- to eight-voice renaissance score: the highest,
+    the lowest and two evenly spaced between them, ordered by mean pitch
+    (the corpus orders parts by name, not register: Quintus sits anywhere).
+    None when the score already has four or fewer parts with notes."""
+    sounding = []
+    for part in score.parts:
+        pitches = [p.midi for n in part.recurse().notes for p in n.pitches]
+        if pitches:
+            sounding.append((sum(pitches) / len(pitches), part))
+    if len(sounding) <= 4:
+        return None
+    sounding.sort(key=lambda mp: -mp[0])
+    last = len(sounding) - 1
+    picks = sorted({0, round(last / 3), round(2 * last / 3), last})
+    return [sounding[i][1] for i in picks]
+
+
 def _convert(job: _Job) -> tuple[list[Piece], list[tuple[str, str]], ConvertStats]:
     """Worker: one corpus file -> pieces, skips (reason, "source: detail"), stats."""
     from music21 import corpus, stream
@@ -185,7 +204,12 @@ def _convert(job: _Job) -> tuple[list[Piece], list[tuple[str, str]], ConvertStat
                 parts = [p for p in score.parts if len(p.recurse().notes)][:1] if score.parts else [score]
             elif job.genre == "chorale":
                 parts = _vocal_parts(score)
-            metres = FOLK_METRES if job.melody_only else ACCEPTED_METRES
+            elif job.genre == "renaissance":
+                parts = _four_voices(score)
+                if parts is not None:
+                    tags["voices"] = f"4 of {sum(1 for p in score.parts if len(p.recurse().notes))}"
+            metres = (FOLK_METRES if job.melody_only else
+                      RENAISSANCE_METRES if job.genre == "renaissance" else ACCEPTED_METRES)
             pieces += score_to_pieces(score, name, tags, parts=parts, stats=stats, metres=metres)
         except SkipPiece as skip:
             skips.append((skip.reason, f"{name}: {skip.detail}" if skip.detail else name))

@@ -37,6 +37,8 @@ from gan.corpus_store import Piece
 STEPS_PER_QUARTER = 4
 BAR_QUARTERS = 4.0
 ACCEPTED_METRES = ("4/4", "2/2")
+# Renaissance polyphony is barred in 4/2: each bar is two 4/4 bars of music.
+RENAISSANCE_METRES = ("4/4", "2/2", "4/2")
 MAX_OFF_GRID = 0.10
 MIN_BARS = 2
 
@@ -88,6 +90,17 @@ def _kept_bar_runs(part, stats: ConvertStats, metres=ACCEPTED_METRES) -> list[tu
             if run_start is not None:
                 runs.append((run_start, run_len))
                 run_start = None
+            continue
+        if current == "4/2" and pending is None and abs(length - 2 * BAR_QUARTERS) < 1e-6:
+            # a full 4/2 bar (renaissance) is kept as two 4/4 bars
+            for half in (offset, offset + BAR_QUARTERS):
+                if run_start is not None and abs(half - expected) < 1e-6:
+                    run_len += 1
+                else:
+                    if run_start is not None:
+                        runs.append((run_start, run_len))
+                    run_start, run_len = half, 1
+                expected = half + BAR_QUARTERS
             continue
         if abs(length - BAR_QUARTERS) >= 1e-6:
             # a bar split across a repeat sign (3 + 1 beats in the chorales)

@@ -97,3 +97,26 @@ def test_monophonic_cuts_overlaps():
     rows = np.array([[0, 0, 8, 60, 0], [0, 0, 4, 64, 0], [0, 4, 4, 62, 0]])
     out = monophonic(rows, lowest_wins=False)
     assert out[:, 1:4].tolist() == [[0, 4, 64], [4, 4, 62]]
+
+
+def test_renaissance_4_2_bars_and_five_voices_reduced_to_four():
+    """Palestrina is barred in 4/2 with five or six voices: each 4/2 bar is
+    kept as two 4/4 bars and the voices are reduced to four by register."""
+    from gan.corpus_build import _four_voices
+    from gan.corpus_convert import RENAISSANCE_METRES
+
+    # five parts, listed out of register order (Quintus between Altus and Tenor)
+    pitches = {"cantus": 72, "altus": 65, "quintus": 69, "tenor": 60, "bassus": 48}
+    parts = [_part([[(p, 4.0), (p + 2, 4.0)]] * 3, ts="4/2") for p in pitches.values()]
+    score = _score(parts)
+    with pytest.raises(SkipPiece, match="metre"):
+        score_to_pieces(score, "mass", {}, parts=parts[:4])
+    chosen = _four_voices(score)
+    # by register 72 69 65 60 48: top, bottom and two evenly spaced between
+    assert [p.recurse().notes[0].pitch.midi for p in chosen] == [72, 69, 60, 48]
+    pieces = score_to_pieces(score, "mass", {}, parts=chosen, metres=RENAISSANCE_METRES)
+    assert pieces[0].n_bars == 6  # three 4/2 bars
+    notes = pieces[0].notes
+    bass = notes[notes[:, 0] == 3]
+    assert list(bass[:, 1]) == [0, 16, 32, 48, 64, 80] and set(bass[:, 2]) == {16}
+    assert _four_voices(_score(parts[:4])) is None  # four voices stay as they are
