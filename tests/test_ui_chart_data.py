@@ -109,3 +109,20 @@ def test_incremental_smoothing_equals_smoothing_everything():
     assert np.allclose(got, want, equal_nan=True)
     # Moving the slider recomputes with the new weight.
     assert np.allclose(s.smoothed("critic_loss", 0.3), smooth(values, 0.3), equal_nan=True)
+
+
+def test_long_runs_are_drawn_as_a_peak_envelope_of_the_visible_span():
+    from app.ui.charts import LOD_MAX_POINTS, envelope
+
+    x = np.arange(1_000_000, dtype=float)
+    y = np.sin(x / 5000.0)
+    y[123_456] = 9.0  # one spike must survive the reduction
+    y[500_000:510_000] = np.nan  # a gap in the losses stays a gap
+    xs, ys = envelope(x, y, -np.inf, np.inf)
+    assert len(xs) <= LOD_MAX_POINTS and np.all(np.diff(xs) >= 0)
+    assert np.isnan(ys[(xs > 501_000) & (xs < 509_000)]).all()
+    assert np.nanmax(ys) == 9.0 and np.nanmin(ys) == pytest.approx(-1.0, abs=1e-6)
+    zoom_x, zoom_y = envelope(x, y, 1000.0, 2000.0)  # zoomed in: every point, plus one either side
+    assert zoom_x[0] == 999.0 and zoom_x[-1] == 2001.0 and len(zoom_x) == 1003
+    short = np.arange(10.0)
+    assert envelope(short, short, 0, 5)[0] is short  # short runs are untouched

@@ -22,6 +22,9 @@ from app.ui.chart_data import X_AXES, X_LABELS, JobSeries
 
 REFRESH_HZ = 15
 ANTIALIAS_MAX_POINTS = 3000
+# Step curves longer than this are handed to pyqtgraph as a min/max envelope
+# of the visible span: a million-step run then costs what 4,000 points cost.
+LOD_MAX_POINTS = 4000
 GEN_COLOR = QColor(31, 119, 180)
 CRITIC_COLOR = QColor(255, 127, 14)
 WASS_COLOR = QColor(44, 160, 44)
@@ -59,6 +62,35 @@ def _finite_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """Per-epoch markers: a NaN epoch is simply not drawn."""
     keep = np.isfinite(x) & np.isfinite(y)
     return x[keep], y[keep]
+
+
+def envelope(x: np.ndarray, y: np.ndarray, lo: float, hi: float,
+             max_points: int = LOD_MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The points of ``(x, y)`` with ``lo <= x <= hi`` (plus one either side),
+    reduced to at most ``max_points`` by keeping each bucket's minimum and
+    maximum in order, so peaks stay visible. ``x`` must be sorted; NaN
+    buckets stay NaN (a gap)."""
+    if len(x) <= max_points:
+        return x, y
+    start = max(int(np.searchsorted(x, lo, side="left")) - 1, 0)
+    stop = min(int(np.searchsorted(x, hi, side="right")) + 1, len(x))
+    x, y = x[start:stop], y[start:stop]
+    if len(x) <= max_points:
+        return x, y
+    buckets = max_points // 2
+    size = -(-len(x) // buckets)  # ceil
+    pad = buckets * size - len(x)
+    yb = np.concatenate([y, np.full(pad, np.nan)]).reshape(buckets, size)
+    xb = np.concatenate([x, np.full(pad, x[-1])]).reshape(buckets, size)
+    finite = np.isfinite(yb)
+    low = np.where(finite, yb, np.inf).argmin(axis=1)
+    high = np.where(finite, yb, -np.inf).argmax(axis=1)
+    first, second = np.minimum(low, high), np.maximum(low, high)
+    rows = np.arange(buckets)
+    out_x = np.stack([xb[rows, first], xb[rows, second]], axis=1).ravel()
+    out_y = np.stack([yb[rows, first], yb[rows, second]], axis=1).ravel()
+    out_y[np.repeat(~finite.any(axis=1), 2)] = np.nan
+    return out_x, out_y
 
 
 def _curve(plot: pg.PlotItem, pen, name: str | None = None, symbol: str | None = None,
@@ -181,6 +213,9 @@ class ChartsPanel(QWidget):
         self.sim_plot.addItem(self.ceiling_line)
         for plot in (self.loss_plot, self.wass_plot, self.sim_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
+        for plot in (self.loss_plot, self.wass_plot):
+            # a zoom or pan redraws long runs' envelopes at the new detail
+            plot.vb.sigXRangeChanged.connect(self._on_user_range)
         self.metric_plots: dict[str, tuple[pg.PlotItem, pg.InfiniteLine]] = {}
         self.metrics_hint = QLabel("The music metrics appear after the first epoch.")
         self.metrics_hint.setAlignment(Qt.AlignCenter)
@@ -290,6 +325,20 @@ class ChartsPanel(QWidget):
                 self._draw(curves)
         self._dirty_settings = False
 
+    @staticmethod
+    def _span(plot: pg.PlotItem, x: np.ndarray) -> tuple[float, float]:
+        """The x span to draw in detail: everything while the plot follows
+        the data (auto-range), else what the user zoomed to."""
+        if plot.vb.autoRangeEnabled()[0] or not len(x):
+            return -np.inf, np.inf
+        lo, hi = plot.vb.viewRange()[0]
+        return lo, hi
+
+    def _on_user_range(self, *_args) -> None:
+        # Only a user's zoom/pan needs new detail; auto-range follows setData.
+        if not (self.loss_plot.vb.autoRangeEnabled()[0] and self.wass_plot.vb.autoRangeEnabled()[0]):
+            self._dirty_settings = True
+
     def _draw(self, c: _JobCurves) -> None:
         s, xa, w = c.series, self._x_axis, self._smoothing
         x, gen = s.step_xy("generator_loss", xa)
@@ -299,13 +348,20 @@ class ChartsPanel(QWidget):
         # (measured: 830 ms vs 32 ms per repaint at 100k steps): long runs
         # are drawn without it, and look the same at that density.
         aa = len(x) <= ANTIALIAS_MAX_POINTS
+        lod = len(x) > LOD_MAX_POINTS and bool(np.all(np.diff(x) >= 0))
+        loss_span, wass_span = self._span(self.loss_plot, x), self._span(self.wass_plot, x)
+
+        def put(item, values, span) -> None:
+            xs, ys = envelope(x, values, *span) if lod else (x, values)
+            item.setData(xs, ys, antialias=aa)
+
         if c.primary:
-            c.gen_raw.setData(x, gen, antialias=aa)
-            c.critic_raw.setData(x, critic, antialias=aa)
-            c.wass_raw.setData(x, wass, antialias=aa)
-        c.gen.setData(x, s.smoothed("generator_loss", w), antialias=aa)
-        c.critic.setData(x, s.smoothed("critic_loss", w), antialias=aa)
-        c.wass.setData(x, s.smoothed("wasserstein", w), antialias=aa)
+            put(c.gen_raw, gen, loss_span)
+            put(c.critic_raw, critic, loss_span)
+            put(c.wass_raw, wass, wass_span)
+        put(c.gen, s.smoothed("generator_loss", w), loss_span)
+        put(c.critic, s.smoothed("critic_loss", w), loss_span)
+        put(c.wass, s.smoothed("wasserstein", w), wass_span)
         ex = s.epoch_x(xa)
         c.sim.setData(*_finite_points(ex, s.epoch_values("similarity")))
         if c.primary:
