@@ -74,6 +74,18 @@ def _kept_bar_runs(part, stats: ConvertStats, metres=ACCEPTED_METRES) -> list[tu
     runs: list[tuple[float, int]] = []
     run_start, run_len, expected = None, 0, None
     pending = None  # (offset, length) of partial bars that may add up to one
+
+    def keep(bar_offset: float) -> None:
+        """A kept 4/4 bar: extends the current run when it follows on."""
+        nonlocal run_start, run_len, expected
+        if run_start is not None and abs(bar_offset - expected) < 1e-6:
+            run_len += 1
+        else:
+            if run_start is not None:
+                runs.append((run_start, run_len))
+            run_start, run_len = bar_offset, 1
+        expected = bar_offset + BAR_QUARTERS
+
     any_accepted = False
     for m in measures:
         if m.timeSignature is not None:
@@ -93,14 +105,8 @@ def _kept_bar_runs(part, stats: ConvertStats, metres=ACCEPTED_METRES) -> list[tu
             continue
         if current == "4/2" and pending is None and abs(length - 2 * BAR_QUARTERS) < 1e-6:
             # a full 4/2 bar (renaissance) is kept as two 4/4 bars
-            for half in (offset, offset + BAR_QUARTERS):
-                if run_start is not None and abs(half - expected) < 1e-6:
-                    run_len += 1
-                else:
-                    if run_start is not None:
-                        runs.append((run_start, run_len))
-                    run_start, run_len = half, 1
-                expected = half + BAR_QUARTERS
+            keep(offset)
+            keep(offset + BAR_QUARTERS)
             continue
         if abs(length - BAR_QUARTERS) >= 1e-6:
             # a bar split across a repeat sign (3 + 1 beats in the chorales)
@@ -118,13 +124,7 @@ def _kept_bar_runs(part, stats: ConvertStats, metres=ACCEPTED_METRES) -> list[tu
         elif pending is not None:
             stats.bars_dropped_partial += 1
             pending = None
-        if run_start is not None and abs(offset - expected) < 1e-6:
-            run_len += 1
-        else:
-            if run_start is not None:
-                runs.append((run_start, run_len))
-            run_start, run_len = offset, 1
-        expected = offset + BAR_QUARTERS
+        keep(offset)
     if pending is not None:
         stats.bars_dropped_partial += 1
     if run_start is not None:
