@@ -66,6 +66,11 @@ SPECS: dict[str, FieldSpec] = {
     "gp_weight": FieldSpec(float, 0.0, 1000.0, help=(
         "Gradient-penalty weight: keeps the critic smooth so training stays "
         "stable. 10 is the standard value.")),
+    "reconstruction_weight": FieldSpec(float, 0.0, 10_000.0, help=(
+        "Accompaniment only: how strongly the composer is also pulled towards "
+        "the real voices that go with each training melody (as in pix2pix). "
+        "0 = critic alone. 100 makes a CPU run learn chorale style in minutes; "
+        "higher values copy the training pieces more and vary less.")),
     "latent_size": FieldSpec(int, 1, 1024, help=(
         "Size of the random 'idea' each piece starts from. Larger gives more "
         "variety, and a bigger model.")),
@@ -105,6 +110,7 @@ class TrainConfig:
     beta2: float = 0.9
     critic_updates: int = 5
     gp_weight: float = 10.0
+    reconstruction_weight: float = 0.0
     latent_size: int = 32
     width: int = 16
     bars_per_sample: int = 4
@@ -228,8 +234,11 @@ PRESETS: dict[str, TrainConfig] = {
     "smoke": TrainConfig(epochs=2, batch_size=8, width=4, latent_size=8,
                          bars_per_sample=2, critic_updates=1, steps_per_epoch=3,
                          samples_per_epoch=2, metric_samples=16, log_every=1),
-    "quick": TrainConfig(epochs=20, batch_size=16, width=16, latent_size=32,
-                         bars_per_sample=4, critic_updates=2),
+    # quick adds the pix2pix-style reconstruction term: with the critic alone
+    # it peaked at similarity 0.60 in 14 minutes; with it, 40 epochs (about
+    # 6 minutes on 2 idle cores) reach about 0.9. See docs/bench/gan.md.
+    "quick": TrainConfig(epochs=40, batch_size=16, width=16, latent_size=32,
+                         bars_per_sample=4, critic_updates=2, reconstruction_weight=100.0),
     "lab": TrainConfig(epochs=100, batch_size=64, width=64, latent_size=64,
                        generator_lr=1e-3, critic_lr=1e-3, beta1=0.5, beta2=0.9,
                        critic_updates=5, gp_weight=10.0, bars_per_sample=4),

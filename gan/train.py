@@ -151,7 +151,8 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     trainer = Trainer(distributed.wrap(G, device, ranks), distributed.wrap(D, device, ranks),
                       opt_g, opt_d, gp_weight=config.gp_weight,
                       data=torch.as_tensor(window.crop(distributed.shard(data, ranks)), device=device),
-                      rng=rng, batch_size=config.batch_size, autocast_dtype=autocast)
+                      rng=rng, batch_size=config.batch_size, autocast_dtype=autocast,
+                      reconstruction_weight=config.reconstruction_weight)
 
     # Reference values of the training set, and the held-out ceiling.
     keys = feature_keys(config.architecture, VOICE_NAMES)

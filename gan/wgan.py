@@ -4,6 +4,13 @@ Kept apart from the loop so the benchmark times exactly what training runs.
 Everything stays on the device: the functions return loss tensors and never
 call ``.item()`` (the loop reads them only at log intervals).
 
+The accompaniment model may add a pix2pix-style reconstruction term to its
+loss (``reconstruction_weight``): the cross-entropy between its voices and
+the real voices under the same melody. With the critic alone the ``quick``
+preset plateaued at a similarity index of about 0.6 on 2 CPU cores; with the
+term at 100 it passed 0.85 in minutes (docs/bench/gan.md). The generator
+loss the loop reports is the whole loss, term included.
+
 The critic sees binarised generator output (straight-through estimator, see
 ``fake``). Compared with a textbook loop, three things avoid work without
 changing the maths: the fake batch for a critic update is made without
@@ -45,8 +52,9 @@ class Trainer:
 
     def __init__(self, generator, critic, opt_g, opt_d, *, gp_weight: float,
                  data: torch.Tensor, rng: torch.Generator, batch_size: int,
-                 autocast_dtype: torch.dtype | None = None):
+                 autocast_dtype: torch.dtype | None = None, reconstruction_weight: float = 0.0):
         self.G, self.D = generator, critic
+        self.reconstruction_weight = float(reconstruction_weight)
         self.opt_g, self.opt_d = opt_g, opt_d
         self.gp_weight = float(gp_weight)
         self.data = data  # bool (N, 4, steps, pitches) on the device
@@ -74,6 +82,9 @@ class Trainer:
         return Batch(real, z)
 
     def fake(self, b: Batch, generator=None) -> torch.Tensor:
+        return self.fake_and_probs(b, generator)[0]
+
+    def fake_and_probs(self, b: Batch, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
         G = self.G if generator is None else generator
         probs = G(b.real[:, 0], b.z) if self.conditional else G(b.z)
         # Straight-through binarisation (as in BinaryMuseGAN): the critic sees
@@ -82,7 +93,14 @@ class Trainer:
         # spot "soft" rolls, and the generator can sit below the 0.5 note
         # threshold (silent samples) for hundreds of steps.
         hard = binarize(probs, 0.5, self.monophonic).to(probs.dtype)
-        return hard + probs - probs.detach()
+        return hard + probs - probs.detach(), probs
+
+    @staticmethod
+    def reconstruction(probs: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        """Mean binary cross-entropy of the generated voices against the real
+        voices that go with the same melody (outside autocast: BCE is not
+        autocast-safe)."""
+        return torch.nn.functional.binary_cross_entropy(probs[:, 1:].float(), real[:, 1:])
 
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """-> (critic loss, Wasserstein estimate, gradient penalty), detached."""
@@ -114,7 +132,10 @@ class Trainer:
         self.D_plain.requires_grad_(False)
         try:
             with self._autocast():
-                loss = -self.D_plain(self.fake(b)).float().mean()
+                fake, probs = self.fake_and_probs(b)
+                loss = -self.D_plain(fake).float().mean()
+            if self.conditional and self.reconstruction_weight > 0:
+                loss = loss + self.reconstruction_weight * self.reconstruction(probs, b.real)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()

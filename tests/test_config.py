@@ -19,6 +19,7 @@ CASES = {
     "beta2": (1.5, 0.99),
     "critic_updates": (0, 1),
     "gp_weight": (-1.0, 0.0),
+    "reconstruction_weight": (-0.5, 100.0),
     "latent_size": (0, 100),
     "width": (1, 8),
     "bars_per_sample": (17, 1),

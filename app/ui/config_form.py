@@ -25,6 +25,7 @@ GROUPS = (
                        ("critic_lr", "Critic learning rate"),
                        ("critic_updates", "Critic updates per step"),
                        ("gp_weight", "Gradient-penalty weight"),
+                       ("reconstruction_weight", "Reconstruction weight"),
                        ("beta1", "Adam beta1"), ("beta2", "Adam beta2")]),
     ("Listening and measuring", [("samples_per_epoch", "Pieces saved per epoch"),
                                  ("metric_samples", "Pieces measured per epoch"),
