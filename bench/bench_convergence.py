@@ -31,6 +31,9 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.85)
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="config overrides")
     parser.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0: run all epochs)")
+    parser.add_argument("--holdout", type=float, default=0.0, metavar="FRACTION",
+                        help="train on the other pieces; at the end, accompany the melodies of this "
+                             "fraction of pieces (never seen in training) and score them")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--json", default=None, help="write the per-epoch results here")
     args = parser.parse_args()
@@ -41,7 +44,16 @@ def main() -> int:
     from gan.train import train
 
     config = preset(args.preset, args.architecture).with_overrides(args.set)
-    data = Corpus.load([args.genre], include_imports=False).segments(config.bars_per_sample)
+    corpus = Corpus.load([args.genre], include_imports=False)
+    held_out = None
+    if args.holdout > 0:
+        import numpy as np
+
+        order = np.random.default_rng(config.seed).permutation(len(corpus.pieces))
+        n_held = max(1, round(args.holdout * len(order)))
+        held_out = Corpus([corpus.pieces[i] for i in order[:n_held]])
+        corpus = Corpus([corpus.pieces[i] for i in order[n_held:]])
+    data = corpus.segments(config.bars_per_sample)
     run_dir = args.run_dir or tempfile.mkdtemp(prefix="bench_convergence_")
     rows: list[dict] = []
     info: dict = {}
@@ -69,6 +81,11 @@ def main() -> int:
 
     result = train(config, data, on_event, should_stop, run_dir=run_dir, genre=args.genre)
     reached = next((r for r in rows if r["similarity"] >= args.target), None)
+    if held_out is not None and rows:
+        info["holdout"] = held_out_scores(Path(run_dir) / "checkpoints" / "latest.pt",
+                                          held_out.segments(config.bars_per_sample), data,
+                                          config.architecture, config.seed)
+        print("held-out melodies:", info["holdout"], flush=True)
     summary = {
         "preset": args.preset, "architecture": args.architecture, "genre": args.genre,
         "config": config.to_dict(), "status": result.status, "reason": result.reason,
@@ -86,6 +103,38 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))
     return 0 if result.status in ("completed", "cancelled") else 1
+
+
+def held_out_scores(checkpoint: Path, held_out, training, architecture: str, seed: int) -> dict:
+    """Similarity of accompaniments to melodies the model never saw, against
+    the training pieces, beside the same score for training melodies and the
+    held-out pieces' own voices (their ceiling)."""
+    import numpy as np
+
+    from gan.metrics import piece_metrics
+    from gan.roll import VOICE_NAMES
+    from gan.similarity import feature_keys, similarity_index
+    from gan.train import generate
+
+    keys = feature_keys(architecture, VOICE_NAMES)
+    reference = piece_metrics(training)
+    rng = np.random.default_rng(seed)
+    n = min(64, len(held_out))
+    unseen = held_out[rng.choice(len(held_out), n, replace=False)]
+    seen = training[rng.choice(len(training), n, replace=False)]
+
+    def index(rolls) -> float:
+        return round(similarity_index(piece_metrics(rolls), reference, keys)[0], 3)
+
+    def copied(generated, real) -> float:  # note-steps of the real voices the model wrote too
+        return round(float((generated[:, 1:] & real[:, 1:]).sum() / max(1, real[:, 1:].sum())), 3)
+
+    gen_unseen = generate(str(checkpoint), melody=unseen[:, 0], seed=seed)
+    gen_seen = generate(str(checkpoint), melody=seen[:, 0], seed=seed)
+    return {"pieces": n, "unseen_melodies": index(gen_unseen), "training_melodies": index(gen_seen),
+            "unseen_real_voices": index(unseen),
+            "same_notes_as_bach_unseen": copied(gen_unseen, unseen),
+            "same_notes_as_bach_training": copied(gen_seen, seen)}
 
 
 if __name__ == "__main__":
