@@ -248,6 +248,12 @@ PRESETS: dict[str, TrainConfig] = {
 DEFAULT_PRESET = "quick"
 
 
+def epoch_steps(config: TrainConfig, n_segments: int, world_size: int = 1) -> int:
+    """Generator steps in one epoch: ``steps_per_epoch``, or one pass over
+    the segments by all ranks together (whole batches only)."""
+    return config.steps_per_epoch or max(1, n_segments // (config.batch_size * world_size))
+
+
 def preset(name: str, architecture: str | None = None) -> TrainConfig:
     if name not in PRESETS:
         raise ConfigError({"preset": f"preset = {name!r} is not allowed: must be "

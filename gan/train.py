@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from gan.checkpoint import load_checkpoint, point_latest, save_checkpoint
-from gan.config import TrainConfig
+from gan.config import TrainConfig, epoch_steps
 from gan.events import EpochReport, EventCallback, RunFinished, RunStarted, StepStats, StopFlag
 from gan.metrics import piece_metrics, summarize
 from gan.pitch_window import PitchWindow
@@ -164,8 +164,7 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     else:
         reference, reference_summary, top, fixed = None, {}, float("nan"), None
     # An epoch is one pass over the data by all ranks together.
-    steps_per_epoch = config.steps_per_epoch or \
-        max(1, n_segments // (config.batch_size * ranks.world_size))
+    steps_per_epoch = epoch_steps(config, n_segments, ranks.world_size)
 
     label = device_label(device)
     if device.type == "cpu":

@@ -78,7 +78,10 @@ def test_tags_from_real_corpus_with_counts_and_total(dialog):
     # A longer piece length cuts fewer segments and the counts follow.
     dialog.form.set_value("bars_per_sample", "8")
     assert picker.segment_total() < chosen
-    assert "steps per epoch" in dialog.estimate_label.text()
+    # The same count the training loop will use (whole batches only).
+    batch = int(dialog.form.edits["batch_size"].text())
+    assert dialog.estimate_label.text().startswith(
+        f"{max(1, picker.segment_total() // batch):,} steps per epoch")
 
 
 def test_request_carries_the_form(dialog):

@@ -9,10 +9,9 @@ says so instead of inventing a number.
 
 from __future__ import annotations
 
-import math
 from statistics import median
 
-from gan.config import TrainConfig
+from gan.config import TrainConfig, epoch_steps
 
 
 def work_units(cfg: TrainConfig) -> float:
@@ -20,11 +19,9 @@ def work_units(cfg: TrainConfig) -> float:
 
 
 def steps_in_epoch(cfg: TrainConfig, n_segments: int | None) -> int | None:
-    if cfg.steps_per_epoch:
-        return cfg.steps_per_epoch
-    if not n_segments:
+    if not cfg.steps_per_epoch and not n_segments:
         return None
-    return max(1, math.ceil(n_segments / cfg.batch_size))
+    return epoch_steps(cfg, n_segments or 0)  # the count gan.train will use
 
 
 def device_kind(name: str) -> str:
