@@ -10,6 +10,7 @@ them.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
@@ -93,7 +94,17 @@ def to_json(event: Event) -> dict[str, Any]:
         value = getattr(event, f.name)
         if isinstance(value, np.ndarray):
             continue  # arrays are for in-process consumers only
-        if isinstance(value, float) and value != value:
-            value = None  # NaN is not JSON
-        out[f.name] = value
+        out[f.name] = _json_ready(value)
     return out
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN and infinities become None at any depth (a metric of a silent
+    voice is NaN, and strict JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value

@@ -121,3 +121,23 @@ def test_ctrl_c_cancels_cleanly_and_the_job_can_resume(genre, polyphony_home):
         store.close()
     assert main(["jobs", "resume", str(final["job_id"]), "--queue-only"]) == 0
     assert _jobs()[0].status == "queued"
+
+
+def test_json_output_survives_undefined_metrics():
+    """A voice that stays silent has NaN metrics (its pitch range is
+    undefined): ``--json`` prints them as null instead of failing the job,
+    which it did once ("Out of range float values are not JSON compliant")."""
+    import numpy as np
+
+    from gan.events import EpochReport, to_json
+
+    report = EpochReport(epoch=2, step=40, critic_loss=float("nan"), generator_loss=1.5,
+                         wasserstein=float("inf"),
+                         metrics={"pitch_range/bass": float("nan"), "pitch_range": 9.0,
+                                  "note_density/alto": float("-inf")},
+                         similarity=0.4, ceiling=0.95, sample_paths=["a.mid"], checkpoint_path="c.pt",
+                         seconds=2.0, samples=np.zeros((1, 4, 16, 84), bool))
+    back = json.loads(json.dumps(to_json(report), allow_nan=False))
+    assert back["metrics"] == {"pitch_range/bass": None, "pitch_range": 9.0, "note_density/alto": None}
+    assert back["critic_loss"] is None and back["wasserstein"] is None
+    assert back["generator_loss"] == 1.5 and "samples" not in back

@@ -55,6 +55,15 @@ def epoch_row(e, step_no, sim):
                            finished_at=1000.0 + step_no)
 
 
+def test_null_metrics_from_the_store_are_nan():
+    s = JobSeries(1, "a")
+    row = epoch_row(1, 5, None)
+    row.metrics = {"pitch_range": None, "polyphony": 2.0}
+    s.set_epochs([row])
+    assert np.isnan(s.epoch_values("pitch_range")[0]) and s.epoch_values("polyphony")[0] == 2.0
+    assert np.isnan(s.epoch_values("similarity")[0])
+
+
 def test_series_appends_only_new_steps_and_maps_axes():
     s = JobSeries(7, "demo")
     s.add_steps([step(i, 1) for i in range(1, 11)])

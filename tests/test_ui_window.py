@@ -166,7 +166,9 @@ def test_nan_points_overlay_and_export(qtbot, ui_env, tmp_path):  # noqa: F811
     other.add_steps(fake_steps(300))
     main.set_reference({"polyphony": 2.5}, 0.93)
     main.set_epochs([SimpleNamespace(epoch=1, step=100, critic_loss=1.0, generator_loss=1.0,
-                                     wasserstein=0.1, metrics={"polyphony": float("nan")},
+                                     wasserstein=0.1,
+                                     # the store gives back an undefined metric as null
+                                     metrics={"polyphony": float("nan"), "pitch_range": None},
                                      similarity=float("nan"), ceiling=0.93, seconds=1.0,
                                      checkpoint_path="", finished_at=100.0)])
     panel.set_series(main)
@@ -179,6 +181,7 @@ def test_nan_points_overlay_and_export(qtbot, ui_env, tmp_path):  # noqa: F811
     assert np.isnan(smoothed[6]) and np.isfinite(smoothed[7])  # NaN gap, then on again
     assert panel.ceiling_line.isVisible() and panel.ceiling_line.value() == pytest.approx(0.93)
     assert panel.metric_plots["polyphony"][1].value() == pytest.approx(2.5)
+    assert "pitch_range" in panel.metric_plots  # a null did not stop the metric charts
     written = panel.export_csv(tmp_path / "csv")
     assert sorted(p.name for p in written) == ["job1_epochs.csv", "job1_steps.csv",
                                                "job2_epochs.csv", "job2_steps.csv"]

@@ -59,6 +59,12 @@ def _smooth_from(values: np.ndarray, weight: float, prev: float,
     return out, float(prev), count + x.size
 
 
+def as_float(value: Any) -> float:
+    """A stored number, or NaN where the store holds null (a metric of a
+    silent voice is undefined and is stored as null)."""
+    return float("nan") if value is None else float(value)
+
+
 def as_seconds(value: Any) -> float:
     """Store timestamps may be unix seconds or ISO text; NaN when unknown."""
     if value is None:
@@ -131,7 +137,7 @@ class JobSeries:
             return
         self.epoch_rows = list(rows)
         names = sorted({k for r in rows for k in (r.metrics or {})})
-        self.metrics = {n: [float((r.metrics or {}).get(n, float("nan"))) for r in rows]
+        self.metrics = {n: [as_float((r.metrics or {}).get(n)) for r in rows]
                         for n in names}
         self.version += 1
 
@@ -205,7 +211,7 @@ class JobSeries:
     def epoch_values(self, name: str) -> np.ndarray:
         if name in self.metrics:
             return np.asarray(self.metrics[name], dtype=np.float64)
-        return np.array([float("nan") if getattr(r, name) is None else float(getattr(r, name))
+        return np.array([as_float(getattr(r, name))
                          for r in self.epoch_rows], dtype=np.float64)
 
     def aggregate_metric_names(self) -> list[str]:
