@@ -16,7 +16,8 @@ from app.jobs.store import JobStore
 from tests.fixtures import jobs_corpus
 
 REPO = Path(__file__).resolve().parent.parent
-FAST = ["--preset", "smoke", "--set", "steps_per_epoch=2", "--set", "metric_samples=8"]
+FAST = ["--preset", "smoke", "--set", "steps_per_epoch=2", "metric_samples=8"]  # both forms:
+# several settings after one --set, and --set repeated (in the cases below)
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def _jobs():
     (["--set", "batch_size=0"],
      "batch_size = 0 is not allowed: must be a whole number from 1 to 4096"),
     (["--set", "loudness=11"], "unknown setting 'loudness'"),
+    (["--set", "batch_size=16", "loudness=11"], "unknown setting 'loudness'"),
     (["--set", "nonsense"], "'nonsense' is not of the form field=value"),
     (["--epochs", "many"], "epochs = 'many' is not a whole number"),
     (["--preset", "huge"], "preset = 'huge' is not allowed"),

@@ -29,8 +29,9 @@ def register(sub) -> None:
     p.add_argument("--match", choices=("any", "all"), default="any",
                    help="pieces matching any tag (default) or all of them")
     p.add_argument("--epochs", metavar="N", help="number of epochs")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="FIELD=VALUE",
-                   help="change one setting, for example --set batch_size=16; repeatable")
+    p.add_argument("--set", dest="sets", action="extend", nargs="+", default=[], metavar="FIELD=VALUE",
+                   help="change settings, for example --set batch_size=16 epochs=5 "
+                        "(or --set repeated)")
     p.add_argument("--name", help="a name for the job")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     p.add_argument("--queue-only", action="store_true",
