@@ -121,7 +121,7 @@ def test_incremental_smoothing_equals_smoothing_everything():
 
 
 def test_long_runs_are_drawn_as_a_peak_envelope_of_the_visible_span():
-    from app.ui.charts import LOD_MAX_POINTS, envelope
+    from app.ui.chart_items import LOD_MAX_POINTS, envelope
 
     x = np.arange(1_000_000, dtype=float)
     y = np.sin(x / 5000.0)

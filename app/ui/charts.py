@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMen
                                QVBoxLayout, QWidget)
 
 from app.ui.chart_data import X_AXES, X_LABELS, JobSeries
+from app.ui.chart_items import (LOD_MAX_POINTS, JobCurves, envelope, finite_points, make_curve,
+                                make_pen)
 
 REFRESH_HZ = 15
 ANTIALIAS_MAX_POINTS = 3000
-# Step curves longer than this are handed to pyqtgraph as a min/max envelope
-# of the visible span: a million-step run then costs what 4,000 points cost.
-LOD_MAX_POINTS = 4000
 GEN_COLOR = QColor(31, 119, 180)
 CRITIC_COLOR = QColor(255, 127, 14)
 WASS_COLOR = QColor(44, 160, 44)
@@ -46,87 +45,6 @@ METRIC_TITLES = {
 }
 
 
-def _pen(color: QColor, width: float = 1.0, alpha: int = 255, dash: bool = False,
-         dot: bool = False):
-    c = QColor(color)
-    c.setAlpha(alpha)
-    pen = pg.mkPen(c, width=width)
-    if dash:
-        pen.setStyle(Qt.DashLine)
-    if dot:
-        pen.setStyle(Qt.DotLine)
-    return pen
-
-
-def _finite_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-epoch markers: a NaN epoch is simply not drawn."""
-    keep = np.isfinite(x) & np.isfinite(y)
-    return x[keep], y[keep]
-
-
-def envelope(x: np.ndarray, y: np.ndarray, lo: float, hi: float,
-             max_points: int = LOD_MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
-    """The points of ``(x, y)`` with ``lo <= x <= hi`` (plus one either side),
-    reduced to at most ``max_points`` by keeping each bucket's minimum and
-    maximum in order, so peaks stay visible. ``x`` must be sorted; NaN
-    buckets stay NaN (a gap)."""
-    if len(x) <= max_points:
-        return x, y
-    start = max(int(np.searchsorted(x, lo, side="left")) - 1, 0)
-    stop = min(int(np.searchsorted(x, hi, side="right")) + 1, len(x))
-    x, y = x[start:stop], y[start:stop]
-    if len(x) <= max_points:
-        return x, y
-    buckets = max_points // 2
-    size = -(-len(x) // buckets)  # ceil
-    pad = buckets * size - len(x)
-    yb = np.concatenate([y, np.full(pad, np.nan)]).reshape(buckets, size)
-    xb = np.concatenate([x, np.full(pad, x[-1])]).reshape(buckets, size)
-    finite = np.isfinite(yb)
-    low = np.where(finite, yb, np.inf).argmin(axis=1)
-    high = np.where(finite, yb, -np.inf).argmax(axis=1)
-    first, second = np.minimum(low, high), np.maximum(low, high)
-    rows = np.arange(buckets)
-    out_x = np.stack([xb[rows, first], xb[rows, second]], axis=1).ravel()
-    out_y = np.stack([yb[rows, first], yb[rows, second]], axis=1).ravel()
-    out_y[np.repeat(~finite.any(axis=1), 2)] = np.nan
-    return out_x, out_y
-
-
-def _curve(plot: pg.PlotItem, pen, name: str | None = None, symbol: str | None = None,
-           color: QColor | None = None) -> pg.PlotDataItem:
-    item = plot.plot([], [], pen=pen, name=name, connect="finite",
-                     symbol=symbol, symbolSize=6 if symbol else None,
-                     symbolBrush=color, symbolPen=None)
-    item.setClipToView(True)
-    item.setDownsampling(auto=True, method="peak")
-    return item
-
-
-class _JobCurves:
-    """The curves one job owns across all plots (created once)."""
-
-    def __init__(self, series: JobSeries, color_gen: QColor, color_critic: QColor,
-                 color_wass: QColor, color_sim: QColor, primary: bool, label: str):
-        self.series = series
-        self.primary = primary
-        self.label = label
-        self.colors = (color_gen, color_critic, color_wass, color_sim)
-        self.items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
-        self.metric_items: dict[str, pg.PlotDataItem] = {}
-        self.drawn_version = -1
-
-    def add(self, plot: pg.PlotItem, item) -> pg.PlotDataItem:
-        self.items.append((plot, item))
-        return item
-
-    def remove(self) -> None:
-        for plot, item in self.items:
-            plot.removeItem(item)
-        self.items.clear()
-        self.metric_items.clear()
-
-
 class ChartsPanel(QWidget):
     """Losses, Wasserstein estimate, similarity index and music metrics."""
 
@@ -137,8 +55,8 @@ class ChartsPanel(QWidget):
         pg.setConfigOptions(antialias=True, background="w", foreground="k")
         self._x_axis = "step"
         self._smoothing = 0.6
-        self._main: _JobCurves | None = None
-        self._overlays: dict[int, _JobCurves] = {}
+        self._main: JobCurves | None = None
+        self._overlays: dict[int, JobCurves] = {}
         self._overlay_choices: list[tuple[int, str]] = []
         self._dirty_settings = True
         self._build()
@@ -205,7 +123,7 @@ class ChartsPanel(QWidget):
         self.sim_plot.setYRange(0, 1.05)
         self.sim_plot.addLegend(offset=(-10, -10))
         self.ceiling_line = pg.InfiniteLine(angle=0, movable=False,
-                                            pen=_pen(SIM_COLOR, 1.5, 180, dash=True),
+                                            pen=make_pen(SIM_COLOR, 1.5, 180, dash=True),
                                             label="ceiling (real vs real) {value:.2f}",
                                             labelOpts={"position": 0.5, "color": SIM_COLOR,
                                                        "anchors": [(0.5, 1), (0.5, 1)]})
@@ -256,7 +174,7 @@ class ChartsPanel(QWidget):
     def overlay_ids(self) -> list[int]:
         return list(self._overlays)
 
-    def _make_curves(self, series: JobSeries, primary: bool) -> _JobCurves:
+    def _make_curves(self, series: JobSeries, primary: bool) -> JobCurves:
         if primary:
             colors = (GEN_COLOR, CRITIC_COLOR, WASS_COLOR, SIM_COLOR)
             label = ""
@@ -264,18 +182,18 @@ class ChartsPanel(QWidget):
             color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
             colors = (color, color, color, color)
             label = f" ({series.name or 'job ' + str(series.job_id)})"
-        c = _JobCurves(series, *colors, primary=primary, label=label)
+        c = JobCurves(series, *colors, primary=primary, label=label)
         gen, critic, wass, sim = colors
         if primary:
-            c.gen_raw = c.add(self.loss_plot, _curve(self.loss_plot, _pen(gen, 1, 60)))
-            c.critic_raw = c.add(self.loss_plot, _curve(self.loss_plot, _pen(critic, 1, 60)))
-            c.wass_raw = c.add(self.wass_plot, _curve(self.wass_plot, _pen(wass, 1, 60)))
-        c.gen = c.add(self.loss_plot, _curve(self.loss_plot, _pen(gen, 2.2, dash=not primary),
+            c.gen_raw = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(gen, 1, 60)))
+            c.critic_raw = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 1, 60)))
+            c.wass_raw = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 1, 60)))
+        c.gen = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(gen, 2.2, dash=not primary),
                                              name="composer (generator)" + label))
-        c.critic = c.add(self.loss_plot, _curve(self.loss_plot, _pen(critic, 2.2, dot=not primary),
+        c.critic = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 2.2, dot=not primary),
                                                 name="critic" + label))
-        c.wass = c.add(self.wass_plot, _curve(self.wass_plot, _pen(wass, 2.2, dash=not primary)))
-        c.sim = c.add(self.sim_plot, _curve(self.sim_plot, _pen(sim, 2), symbol="o", color=sim,
+        c.wass = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 2.2, dash=not primary)))
+        c.sim = c.add(self.sim_plot, make_curve(self.sim_plot, make_pen(sim, 2), symbol="o", color=sim,
                                             name=("this job" if primary else label.strip(" ()"))))
         return c
 
@@ -339,7 +257,7 @@ class ChartsPanel(QWidget):
         if not (self.loss_plot.vb.autoRangeEnabled()[0] and self.wass_plot.vb.autoRangeEnabled()[0]):
             self._dirty_settings = True
 
-    def _draw(self, c: _JobCurves) -> None:
+    def _draw(self, c: JobCurves) -> None:
         s, xa, w = c.series, self._x_axis, self._smoothing
         x, gen = s.step_xy("generator_loss", xa)
         _, critic = s.step_xy("critic_loss", xa)
@@ -363,7 +281,7 @@ class ChartsPanel(QWidget):
         put(c.critic, s.smoothed("critic_loss", w), loss_span)
         put(c.wass, s.smoothed("wasserstein", w), wass_span)
         ex = s.epoch_x(xa)
-        c.sim.setData(*_finite_points(ex, s.epoch_values("similarity")))
+        c.sim.setData(*finite_points(ex, s.epoch_values("similarity")))
         if c.primary:
             ceiling = s.ceiling
             if ceiling != ceiling and s.epoch_rows:
@@ -385,10 +303,10 @@ class ChartsPanel(QWidget):
             item = c.metric_items.get(name)
             if item is None:
                 color = c.colors[3] if not c.primary else SIM_COLOR
-                item = c.add(plot, _curve(plot, _pen(color, 2, dash=not c.primary),
+                item = c.add(plot, make_curve(plot, make_pen(color, 2, dash=not c.primary),
                                           symbol="o", color=color))
                 c.metric_items[name] = item
-            item.setData(*_finite_points(ex, s.epoch_values(name)))
+            item.setData(*finite_points(ex, s.epoch_values(name)))
             if c.primary:
                 ref = s.reference.get(name, float("nan"))
                 ref_line.setVisible(bool(ref == ref))
@@ -411,7 +329,7 @@ class ChartsPanel(QWidget):
                                              title=METRIC_TITLES.get(name, name.replace("_", " ")))
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setLabel("bottom", X_LABELS[self._x_axis])
-            line = pg.InfiniteLine(angle=0, movable=False, pen=_pen(QColor(80, 80, 80), 1.5, 200, True),
+            line = pg.InfiniteLine(angle=0, movable=False, pen=make_pen(QColor(80, 80, 80), 1.5, 200, True),
                                    label="training set {value:.3g}",
                                    labelOpts={"position": 0.5, "color": QColor(80, 80, 80),
                                               "anchors": [(0.5, 1), (0.5, 1)]})

@@ -21,14 +21,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.audio.availability import audio_status
-from app.audio.export import ExportError, export_midi, export_wav
 from app.audio.player import PLAYING
 from app.audio.score import Score, ScoreError, load_score
 from app.audio.soundfonts import SoundfontError, available_soundfonts, check_soundfont_file
+from app.ui.listen.export_actions import ExportActions
 from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.qt_player import QtPlayer
 from app.ui.listen.track_strip import TrackStrip
@@ -48,7 +48,7 @@ class SampleItem:
         return f"{self.label} (reference)" if self.kind == "reference" else self.label
 
 
-class ListenPanel(QWidget):
+class ListenPanel(ExportActions, QWidget):
     errorOccurred = Signal(str)
     exported = Signal(str)  # path written
     sideChanged = Signal(str)  # "A" / "B"
@@ -423,75 +423,6 @@ class ListenPanel(QWidget):
         if self.soundfont_combo.findData(str(path)) < 0:
             self.soundfont_combo.insertItem(self.soundfont_combo.count() - 1, f"{path.name} (user)", str(path))
         self.soundfont_combo.setCurrentIndex(self.soundfont_combo.findData(str(path)))
-
-    # ---- export --------------------------------------------------------------------------
-    def export_menu(self, parent: QWidget | None = None) -> QMenu:
-        menu = QMenu(parent or self)
-        menu.addAction("Export MIDI…", self.export_midi_dialog)
-        wav = menu.addAction("Export WAV…", self.export_wav_dialog)
-        wav.setEnabled(self.status.can_render)
-        return menu
-
-    def _default_name(self, suffix: str) -> str:
-        item = self.current_item()
-        return str(Path(item.midi_path).with_suffix(suffix).name) if item else "sample" + suffix
-
-    def export_midi_dialog(self) -> None:
-        if self.current_item() is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export MIDI", self._default_name(".mid"), "MIDI (*.mid)")
-        if path:
-            self.export_midi_to(path)
-
-    def export_wav_dialog(self) -> None:
-        if self.current_item() is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", self._default_name(".wav"), "WAV (*.wav)")
-        if path:
-            self.export_wav_to(path)
-
-    def export_midi_to(self, path) -> Path | None:
-        item = self.current_item()
-        if item is None:
-            return None
-        try:
-            out = export_midi(item.midi_path, path, programs=self._programs or None)
-        except ExportError as exc:
-            self.errorOccurred.emit(str(exc))
-            return None
-        self.exported.emit(str(out))
-        return out
-
-    def export_wav_to(self, path) -> None:
-        """Render in the background; ``exported`` or ``errorOccurred`` tells when it is done."""
-        item = self.current_item()
-        if item is None or not self.status.can_render:
-            self.errorOccurred.emit("WAV export needs FluidSynth and a soundfont: "
-                                    + "; ".join(self.status.problems.values()))
-            return
-        p = self.active_player()
-        mute = sorted(p.muted) if p else []
-        solo = sorted(p.soloed) if p else []
-        args = (item.midi_path, Path(path), self._soundfont, dict(self._programs), mute, solo)
-
-        def work():
-            try:
-                export_wav(*args[:2], soundfont=args[2], programs=args[3] or None, mute=args[4], solo=args[5])
-                self._wavDone.emit(str(path), "")
-            except Exception as exc:  # reported to the user, never lost in a thread
-                self._wavDone.emit(str(path), str(exc))
-
-        thread = threading.Thread(target=work, name="polyphony-wav-export")
-        self._export_threads = [t for t in self._export_threads if t.is_alive()] + [thread]
-        self.wav_button.setEnabled(False)
-        thread.start()
-
-    def _on_wav_done(self, path: str, error: str) -> None:
-        self.wav_button.setEnabled(self.status.can_render)
-        if error:
-            self.errorOccurred.emit(f"WAV export to {path} failed: {error}")
-        else:
-            self.exported.emit(path)
 
     # ---- teardown ------------------------------------------------------------------------
     def shutdown(self) -> None:
