@@ -132,6 +132,25 @@ def test_export_midi_keeps_tempo_time_signature_names_and_instruments(qtbot, pan
     assert [len(i.notes) for i in pm.instruments] == [len(i.notes) for i in original.instruments]
 
 
+def test_export_button_asks_where_with_the_sample_name(qtbot, monkeypatch, panel, samples, tmp_path):
+    from app.ui.listen import export_actions
+
+    asked = []
+
+    def fake_dialog(parent, title, default, pattern):
+        asked.append((title, default, pattern))
+        return (str(tmp_path / "chosen.mid"), pattern) if len(asked) == 1 else ("", "")
+
+    monkeypatch.setattr(export_actions.QFileDialog, "getSaveFileName", fake_dialog)
+    panel.set_sources(samples)
+    panel.midi_button.click()
+    assert asked == [("Export MIDI", "epoch_1.mid", "MIDI (*.mid)")]
+    assert (tmp_path / "chosen.mid").exists()
+    panel.midi_button.click()  # cancelled: nothing written, nothing reported
+    assert len(asked) == 2 and sorted(p.name for p in tmp_path.glob("*.mid")) == \
+        sorted(["chosen.mid"] + [s.midi_path.name for s in samples])
+
+
 def test_export_wav_renders_in_the_background(qtbot, panel, samples, tmp_path):
     panel.set_sources(samples)
     target = tmp_path / "export.wav"

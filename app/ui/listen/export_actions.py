@@ -26,23 +26,21 @@ class ExportActions:
         wav.setEnabled(self.status.can_render)
         return menu
 
-    def _default_name(self, suffix: str) -> str:
+    def _ask_and_export(self, kind: str, suffix: str, export) -> None:
+        """Ask where to save the current sample as ``kind``, then ``export(path)``."""
         item = self.current_item()
-        return str(Path(item.midi_path).with_suffix(suffix).name) if item else "sample" + suffix
+        if item is None:
+            return
+        default = Path(item.midi_path).with_suffix(suffix).name
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind}", default, f"{kind} (*{suffix})")
+        if path:
+            export(path)
 
     def export_midi_dialog(self) -> None:
-        if self.current_item() is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export MIDI", self._default_name(".mid"), "MIDI (*.mid)")
-        if path:
-            self.export_midi_to(path)
+        self._ask_and_export("MIDI", ".mid", self.export_midi_to)
 
     def export_wav_dialog(self) -> None:
-        if self.current_item() is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", self._default_name(".wav"), "WAV (*.wav)")
-        if path:
-            self.export_wav_to(path)
+        self._ask_and_export("WAV", ".wav", self.export_wav_to)
 
     def export_midi_to(self, path) -> Path | None:
         item = self.current_item()
