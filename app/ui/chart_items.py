@@ -18,7 +18,7 @@ LOD_MAX_POINTS = 4000
 
 
 def make_pen(color: QColor, width: float = 1.0, alpha: int = 255, dash: bool = False,
-         dot: bool = False):
+             dot: bool = False):
     c = QColor(color)
     c.setAlpha(alpha)
     pen = pg.mkPen(c, width=width)
@@ -65,7 +65,7 @@ def envelope(x: np.ndarray, y: np.ndarray, lo: float, hi: float,
 
 
 def make_curve(plot: pg.PlotItem, pen, name: str | None = None, symbol: str | None = None,
-           color: QColor | None = None) -> pg.PlotDataItem:
+               color: QColor | None = None) -> pg.PlotDataItem:
     item = plot.plot([], [], pen=pen, name=name, connect="finite",
                      symbol=symbol, symbolSize=6 if symbol else None,
                      symbolBrush=color, symbolPen=None)

@@ -189,12 +189,12 @@ class ChartsPanel(QWidget):
             c.critic_raw = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 1, 60)))
             c.wass_raw = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 1, 60)))
         c.gen = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(gen, 2.2, dash=not primary),
-                                             name="composer (generator)" + label))
+                                                 name="composer (generator)" + label))
         c.critic = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 2.2, dot=not primary),
-                                                name="critic" + label))
+                                                    name="critic" + label))
         c.wass = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 2.2, dash=not primary)))
         c.sim = c.add(self.sim_plot, make_curve(self.sim_plot, make_pen(sim, 2), symbol="o", color=sim,
-                                            name=("this job" if primary else label.strip(" ()"))))
+                                                name=("this job" if primary else label.strip(" ()"))))
         return c
 
     # -- settings -----------------------------------------------------------
@@ -304,7 +304,7 @@ class ChartsPanel(QWidget):
             if item is None:
                 color = c.colors[3] if not c.primary else SIM_COLOR
                 item = c.add(plot, make_curve(plot, make_pen(color, 2, dash=not c.primary),
-                                          symbol="o", color=color))
+                                              symbol="o", color=color))
                 c.metric_items[name] = item
             item.setData(*finite_points(ex, s.epoch_values(name)))
             if c.primary:
