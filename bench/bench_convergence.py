@@ -114,7 +114,7 @@ def held_out_scores(checkpoint: Path, held_out, training, architecture: str, see
     from gan.metrics import piece_metrics
     from gan.roll import VOICE_NAMES
     from gan.similarity import feature_keys, similarity_index
-    from gan.train import generate
+    from gan.train import generate, load_generator
 
     keys = feature_keys(architecture, VOICE_NAMES)
     reference = piece_metrics(training)
@@ -129,8 +129,9 @@ def held_out_scores(checkpoint: Path, held_out, training, architecture: str, see
     def copied(generated, real) -> float:  # note-steps of the real voices the model wrote too
         return round(float((generated[:, 1:] & real[:, 1:]).sum() / max(1, real[:, 1:].sum())), 3)
 
-    gen_unseen = generate(str(checkpoint), melody=unseen[:, 0], seed=seed)
-    gen_seen = generate(str(checkpoint), melody=seen[:, 0], seed=seed)
+    model, _ = load_generator(checkpoint)  # once, for both sets of melodies
+    gen_unseen = generate(model, melody=unseen[:, 0], seed=seed)
+    gen_seen = generate(model, melody=seen[:, 0], seed=seed)
     return {"pieces": n, "unseen_melodies": index(gen_unseen), "training_melodies": index(gen_seen),
             "unseen_real_voices": index(unseen),
             "same_notes_as_bach_unseen": copied(gen_unseen, unseen),
