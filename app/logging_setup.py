@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from gan import paths
+from app import paths
 
 LOG_FILE_NAME = "polyphony.log"
 # 1 MiB x (1 + 4 backups): enough for many training runs' job events while

@@ -60,13 +60,13 @@ def main() -> int:
     args = parser.parse_args()
     import torch
 
-    from gan.compose import accompany, generate_pieces
-    from gan.compose_export import write_composition
-    from gan.compose_melody import melody_from_notes
-    from gan.corpus import Corpus
-    from gan.device import cpu_threads
-    from gan.melodies import builtin_melody
-    from gan.pitch_window import PitchWindow
+    from gan.compose.accompany import accompany, generate_pieces
+    from gan.compose.export import write_composition
+    from gan.compose.melody import melody_from_notes
+    from gan.data.corpus import Corpus
+    from gan.training.device import cpu_threads
+    from gan.compose.melodies import builtin_melody
+    from gan.models.pitch_window import PitchWindow
 
     torch.set_num_threads(min(torch.get_num_threads(), cpu_threads()))
     chorales = Corpus.load(["chorale"])

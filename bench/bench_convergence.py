@@ -39,9 +39,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from gan.config import preset
-    from gan.corpus import Corpus
-    from gan.events import EpochReport, RunStarted, StepStats
-    from gan.train import train
+    from gan.data.corpus import Corpus
+    from gan.training.events import EpochReport, RunStarted, StepStats
+    from gan.training.loop import train
 
     config = preset(args.preset, args.architecture).with_overrides(args.set)
     corpus = Corpus.load([args.genre], include_imports=False)
@@ -111,10 +111,10 @@ def held_out_scores(checkpoint: Path, held_out, training, architecture: str, see
     held-out pieces' own voices (their ceiling)."""
     import numpy as np
 
-    from gan.metrics import piece_metrics
-    from gan.roll import VOICE_NAMES
-    from gan.similarity import feature_keys, similarity_index
-    from gan.train import generate, load_generator
+    from gan.evaluation.metrics import piece_metrics
+    from gan.data.roll import VOICE_NAMES
+    from gan.evaluation.similarity import feature_keys, similarity_index
+    from gan.training.loop import generate, load_generator
 
     keys = feature_keys(architecture, VOICE_NAMES)
     reference = piece_metrics(training)

@@ -31,8 +31,8 @@ def _best(fn, repeat=5):
 
 
 def _cold_load_seconds(repeat=5) -> list[float]:
-    """A fresh interpreter: import gan.corpus + Corpus.load() (what the app pays)."""
-    code = ("import time; t=time.perf_counter(); from gan.corpus import Corpus; c=Corpus.load(); "
+    """A fresh interpreter: import gan.data.corpus + Corpus.load() (what the app pays)."""
+    code = ("import time; t=time.perf_counter(); from gan.data.corpus import Corpus; c=Corpus.load(); "
             "print(time.perf_counter()-t, len(c))")
     out = []
     for _ in range(repeat):
@@ -48,12 +48,12 @@ def main(argv=None) -> int:
     parser.add_argument("--processes", type=int, default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("POLYPHONY_HOME", tempfile.mkdtemp())
-    from gan import paths
-    from gan.corpus import Corpus
+    from gan.data import locations as paths
+    from gan.data.corpus import Corpus
 
     rows = []
     cold = _cold_load_seconds()
-    rows.append(("cold start: import gan.corpus + Corpus.load() (all genres), median of 5",
+    rows.append(("cold start: import gan.data.corpus + Corpus.load() (all genres), median of 5",
                  f"{statistics.median(cold) * 1000:.0f} ms"))
     best, med, corpus = _best(lambda: Corpus.load(include_imports=False))
     rows.append((f"Corpus.load() warm ({len(corpus)} pieces), best / median of 5",
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
             rows.append((f"data/{name} size", f"{path.stat().st_size / 1024:.0f} KiB"))
 
     if args.build:
-        from gan.corpus_build import build_genre
+        from gan.data.build import build_genre
 
         out = Path(tempfile.mkdtemp())
         for genre in args.build:

@@ -10,9 +10,9 @@ critic updates + one generator update.
   then detached, separate critic passes for real / fake / interpolated,
   critic gradients computed during the generator update, ``.item()`` every
   update) on the full 84 pitch rows.
-- ``polyphony``: gan.wgan.Trainer, what gan.train runs, on the same 84 rows.
+- ``polyphony``: gan.training.wgan.Trainer, what gan.training.loop runs, on the same 84 rows.
 - ``polyphony+window``: the same on the pitch rows the data uses (what
-  gan.train actually does: chorales use 46 rows -> a 48-row window).
+  gan.training.loop actually does: chorales use 46 rows -> a 48-row window).
 
     .venv/bin/python bench/bench_throughput.py --preset lab --rounds 3
     .venv/bin/python bench/bench_throughput.py --preset lab --device cuda --rounds 10
@@ -76,7 +76,7 @@ class EagerLoop:
 
 class PolyphonyLoop:
     def __init__(self, G, D, data, batch_size, critic_updates, gp_weight, lr, betas, seed, autocast):
-        from gan.wgan import Trainer
+        from gan.training.wgan import Trainer
 
         self.k = critic_updates
         opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
@@ -108,10 +108,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from gan.config import preset
-    from gan.corpus import Corpus
-    from gan.device import cpu_threads, device_label, resolve_device
+    from gan.data.corpus import Corpus
+    from gan.training.device import cpu_threads, device_label, resolve_device
     from gan.models import build_models
-    from gan.pitch_window import PitchWindow
+    from gan.models.pitch_window import PitchWindow
 
     torch.set_num_threads(args.threads or cpu_threads())
     device = resolve_device(args.device)
@@ -136,7 +136,7 @@ def main() -> int:
         "polyphony": PolyphonyLoop(*models(full.shape[3]), data_full, autocast=autocast, **common),
         "polyphony+window": PolyphonyLoop(*models(window.size), data_window, autocast=autocast, **common),
     }
-    monophonic = bool((full.sum(-1) <= 1).all())  # as gan.train decides
+    monophonic = bool((full.sum(-1) <= 1).all())  # as gan.training.loop decides
     for name in ("polyphony", "polyphony+window"):
         loops[name].trainer.monophonic = monophonic
     times: dict[str, list[float]] = {name: [] for name in loops}

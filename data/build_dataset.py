@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan.corpus_build import COMMITTED_GENRES, CORPUS_GENRES, build_genre  # noqa: E402
+from gan.data.build import COMMITTED_GENRES, CORPUS_GENRES, build_genre  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -300,7 +300,7 @@ def repo_datas() -> list[tuple[str, str]]:
     """(source, dest folder) pairs for the repo's data/ and resources/.
 
     They go to the same relative places inside the bundle, because
-    gan.paths finds them next to its own package (``__file__``'s grandparent),
+    gan.data.locations and app.paths find them beside the packages (the repository root),
     which in the frozen app is the bundle's ``_internal`` folder.
     """
     pairs: list[tuple[str, str]] = []

@@ -17,7 +17,7 @@ _CACHE: dict[str, tuple[Path, int]] = {}
 
 
 def small_chorale_data(bars: int, n: int = 24) -> np.ndarray:
-    from gan.corpus import Corpus
+    from gan.data.corpus import Corpus
 
     return Corpus.load(["chorale"]).segments(bars)[:n]
 

@@ -12,7 +12,7 @@ import pytest
 from app.audio.render import read_wav, render_file, render_midi
 from app.audio.score import ScoreError, load_score
 from app.audio.soundfonts import SoundfontError
-from gan.paths import REPO_ROOT
+from app.paths import REPO_ROOT
 from tests.test_audio_support import dominant_frequency, write_a4, write_sample
 
 
@@ -60,7 +60,7 @@ def test_program_override_changes_the_sound(tmp_path):
 
 
 def test_score_keeps_silent_voice_in_its_place(tmp_path):
-    from gan.midi_io import notes_to_midi
+    from gan.data.midi_io import notes_to_midi
 
     rows = np.array([(0, 0, 4, 72), (2, 0, 4, 55), (3, 0, 4, 43)])  # the alto is silent
     notes_to_midi(rows, tmp_path / "gap.mid", tempo=120, track_names=["s", "a", "t", "b"])

@@ -8,7 +8,7 @@ import pickle
 import pytest
 import torch
 
-from gan.checkpoint import load_checkpoint, point_latest, save_checkpoint
+from gan.training.checkpoint import load_checkpoint, point_latest, save_checkpoint
 
 
 class Payload:  # a pickled object in a file is what weights_only must refuse

@@ -131,7 +131,7 @@ def test_json_output_survives_undefined_metrics():
     which it did once ("Out of range float values are not JSON compliant")."""
     import numpy as np
 
-    from gan.events import EpochReport, to_json
+    from gan.training.events import EpochReport, to_json
 
     report = EpochReport(epoch=2, step=40, critic_loss=float("nan"), generator_loss=1.5,
                          wasserstein=float("inf"),

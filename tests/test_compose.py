@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from app.cli import main as cli_main
-from gan.compose import ComposeError, accompany, generate_pieces, interpolate, load_model, octave_shift
-from gan.compose import _crossfade_weights, _window_starts
-from gan.compose_melody import MelodyError, melody_from_midi, midi_tracks, top_line
-from gan.melodies import BUILTINS, builtin_melody, builtin_names, parse_notes
-from gan.midi_io import midi_to_notes
+from gan.compose.accompany import ComposeError, accompany, generate_pieces, interpolate, load_model, octave_shift
+from gan.compose.accompany import _crossfade_weights, _window_starts
+from gan.compose.melody import MelodyError, melody_from_midi, midi_tracks, top_line
+from gan.compose.melodies import BUILTINS, builtin_melody, builtin_names, parse_notes
+from gan.data.midi_io import midi_to_notes
 from tests.compose_helpers import musegan_job, trained_job, unet_job  # noqa: F401 (fixtures)
 from tests.fixtures.midi_factory import write_midi
 
@@ -117,7 +117,7 @@ def test_same_seed_gives_same_take_and_melody_back_unchanged(unet_job):
     # (a barely trained smoke model may still round both to the same notes)
     import torch
 
-    from gan.compose import _latent
+    from gan.compose.accompany import _latent
 
     mel = torch.zeros((1, model.n_steps, model.n_pitches))
     mel[0, :, model.n_pitches // 2] = 1
@@ -230,7 +230,7 @@ def test_refusal_reaches_the_command_line_with_the_reason(unet_job, tmp_path, mo
 def test_too_wide_melody_is_refused(unet_job):
     home, job_id = unet_job
     model, _ = load_model(_checkpoint(home, job_id))
-    from gan.compose_melody import melody_from_notes
+    from gan.compose.melody import melody_from_notes
 
     wide = melody_from_notes("wide", np.array([[0, 4, 24], [4, 4, 107]]))
     with pytest.raises(MelodyError, match="spans 83 semitones"):

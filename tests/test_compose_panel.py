@@ -6,7 +6,7 @@ import mido
 import numpy as np
 import pytest
 
-from gan.midi_io import midi_to_notes
+from gan.data.midi_io import midi_to_notes
 from tests.compose_helpers import musegan_job, trained_job, unet_job  # noqa: F401 (fixtures)
 from tests.fixtures.midi_factory import write_midi
 
@@ -56,7 +56,7 @@ def test_panel_accompanies_a_builtin_tune_keeps_and_exports(unet_job, make_panel
     takes = _run(qtbot, panel, panel.compose)
     assert [t.seed for t in takes] == [4, 5]
     assert panel.take_list.count() == 2 and len(panel.listen.sources()) == 2
-    from gan.melodies import builtin_melody
+    from gan.compose.melodies import builtin_melody
 
     tune = builtin_melody("auld_lang_syne")
     for take in takes:

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from gan import paths
-from gan.corpus import (Corpus, GenreNotBuilt, Piece, available_genres, import_file_for,
+from gan.data import locations as paths
+from gan.data.corpus import (Corpus, GenreNotBuilt, Piece, available_genres, import_file_for,
                         segment_count_of, window_starts)
-from gan.corpus_store import DatasetFileError, read_pieces, write_pieces
-from gan.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR
+from gan.data.dataset_file import DatasetFileError, read_pieces, write_pieces
+from gan.data.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR
 
 
 @pytest.fixture(scope="module")

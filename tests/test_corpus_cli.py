@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from gan import paths
-from gan.corpus import Corpus
-from gan.corpus_store import read_pieces
+from gan.data import locations as paths
+from gan.data.corpus import Corpus
+from gan.data.dataset_file import read_pieces
 from tests.fixtures.midi_factory import melody, write_midi
 
 
@@ -67,7 +67,7 @@ def test_bad_input_exits_with_a_clear_message(args, message, polyphony_home):
 
 def test_a_small_real_build(tmp_path):
     pytest.importorskip("music21")
-    from gan.corpus_build import build_genre
+    from gan.data.build import build_genre
 
     seen = []
     report = build_genre("chorale", progress=lambda d, t, s: seen.append((d, t)), out_dir=tmp_path,

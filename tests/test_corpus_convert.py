@@ -8,7 +8,7 @@ import pytest
 music21 = pytest.importorskip("music21")
 from music21 import chord, meter, note, stream  # noqa: E402
 
-from gan.corpus_convert import ConvertStats, SkipPiece, monophonic, score_to_pieces  # noqa: E402
+from gan.data.convert import ConvertStats, SkipPiece, monophonic, score_to_pieces  # noqa: E402
 
 
 def _part(bars: list[list], ts: str = "4/4", changes: dict[int, str] | None = None) -> stream.Part:
@@ -102,8 +102,8 @@ def test_monophonic_cuts_overlaps():
 def test_renaissance_4_2_bars_and_five_voices_reduced_to_four():
     """Palestrina is barred in 4/2 with five or six voices: each 4/2 bar is
     kept as two 4/4 bars and the voices are reduced to four by register."""
-    from gan.corpus_build import _four_voices
-    from gan.corpus_convert import RENAISSANCE_METRES
+    from gan.data.build import _four_voices
+    from gan.data.convert import RENAISSANCE_METRES
 
     # five parts, listed out of register order (Quintus between Altus and Tenor)
     pitches = {"cantus": 72, "altus": 65, "quintus": 69, "tenor": 60, "bassus": 48}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gan.corpus import Corpus
-from gan.midi_io import midi_to_notes, roll_to_midi
-from gan.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, notes_to_roll
+from gan.data.corpus import Corpus
+from gan.data.midi_io import midi_to_notes, roll_to_midi
+from gan.data.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, notes_to_roll
 
 
 def expected_onsets(notes: np.ndarray, lo: int, hi: int) -> tuple[set, int]:

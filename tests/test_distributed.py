@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from app.jobs.store import JobStore
-from gan import distributed
+from gan.training import distributed
 
 ROOT = Path(__file__).resolve().parents[1]
 

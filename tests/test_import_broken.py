@@ -10,9 +10,9 @@ import mido
 import numpy as np
 import pytest
 
-from gan.corpus import Corpus, import_file_for
-from gan.corpus_store import read_pieces
-from gan.importer import ImportFolderError, import_folder
+from gan.data.corpus import Corpus, import_file_for
+from gan.data.dataset_file import read_pieces
+from gan.data.importer import ImportFolderError, import_folder
 from tests.fixtures.midi_factory import STEP, TPB, melody, write_midi
 
 
@@ -119,7 +119,7 @@ def test_import_is_all_or_nothing_and_reimport_replaces(zoo, monkeypatch, polyph
     assert str(target).startswith(str(polyphony_home))
     before = target.read_bytes()
 
-    import gan.corpus_store as store
+    import gan.data.dataset_file as store
 
     def crash(*args, **kwargs):
         raise OSError("disk full")

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from gan.metrics import METRICS, piece_metrics, summarize
-from gan.roll import notes_to_roll
+from gan.evaluation.metrics import METRICS, piece_metrics, summarize
+from gan.data.roll import notes_to_roll
 
 C5, D5, E5, F5 = 72, 74, 76, 77
 C4, E4, G4, A4 = 60, 64, 67, 69

@@ -6,9 +6,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from gan.midi_io import (GENRE_PROGRAMS, MidiReadError, midi_to_notes, notes_to_midi, programs_for,
+from gan.data.midi_io import (GENRE_PROGRAMS, MidiReadError, midi_to_notes, notes_to_midi, programs_for,
                          read_midi, roll_to_midi, track_names_for)
-from gan.roll import notes_to_roll
+from gan.data.roll import notes_to_roll
 
 NOTES = np.array([
     [0, 0, 4, 72], [0, 4, 4, 72], [0, 8, 2, 74], [0, 10, 1, 76], [0, 12, 20, 77],  # repeats, 16th, tie

@@ -10,7 +10,7 @@ import torch
 
 from gan.config import preset
 from gan.models import build_models, count_parameters
-from gan.sampling import generate
+from gan.training.sampling import generate
 
 
 def small(arch: str, **kw):

@@ -1,10 +1,10 @@
-"""gan.roll on hand-made rolls whose answers are known."""
+"""gan.data.roll on hand-made rolls whose answers are known."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from gan.roll import LOWEST_PITCH, N_PITCHES, notes_to_roll, roll_to_notes
+from gan.data.roll import LOWEST_PITCH, N_PITCHES, notes_to_roll, roll_to_notes
 
 
 def test_repeated_quarter_notes_stay_apart():

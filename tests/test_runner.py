@@ -1,4 +1,4 @@
-"""The job runner driving the real gan.train on a small real dataset."""
+"""The job runner driving the real gan.training.loop on a small real dataset."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app.jobs import runner
 from app.jobs.runner import JobNotRunnable, genres_to_load, run_job, run_queue
 from app.jobs.store import JobStore
 from gan.config import preset
-from gan.events import EpochReport, RunFinished, RunStarted, StepStats
+from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
 from tests.fixtures import jobs_corpus
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gan.metrics import piece_metrics
-from gan.paths import DATA_DIR
-from gan.roll import VOICE_NAMES
-from gan.similarity import ceiling, feature_keys, overlap, similarity_index
+from gan.evaluation.metrics import piece_metrics
+from gan.data.locations import DATA_DIR
+from gan.data.roll import VOICE_NAMES
+from gan.evaluation.similarity import ceiling, feature_keys, overlap, similarity_index
 
 
 def test_overlap_of_a_sample_with_itself_is_one():
@@ -48,7 +48,7 @@ def test_feature_keys_score_only_generated_voices():
 def chorales():
     if not (DATA_DIR / "chorale.npz").exists():
         pytest.skip("data/chorale.npz is not built yet (python data/build_dataset.py)")
-    from gan.corpus import Corpus
+    from gan.data.corpus import Corpus
 
     return Corpus.load(["chorale"], include_imports=False).segments(4)
 

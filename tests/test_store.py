@@ -16,9 +16,9 @@ import pytest
 from app.jobs import liveness
 from app.jobs.store import (InvalidTransition, JobIsRunning, JobNotFound, JobStore,
                             StoreError)
-from gan import paths
+from app import paths
 from gan.config import ConfigError, TrainConfig, preset
-from gan.events import EpochReport, RunStarted
+from gan.training.events import EpochReport, RunStarted
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

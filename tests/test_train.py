@@ -10,11 +10,11 @@ import pretty_midi
 import pytest
 import torch
 
-from gan.checkpoint import load_checkpoint
+from gan.training.checkpoint import load_checkpoint
 from gan.config import preset
-from gan.events import EpochReport, RunFinished, RunStarted, StepStats
-from gan.roll import VOICE_NAMES, notes_to_roll
-from gan.train import generate, load_generator, train
+from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
+from gan.data.roll import VOICE_NAMES, notes_to_roll
+from gan.training.loop import generate, load_generator, train
 
 
 def synthetic_segments(n: int = 16, bars: int = 2, seed: int = 0) -> np.ndarray:
@@ -200,7 +200,7 @@ def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
     """The pix2pix-style term: the same steps from the same start end closer
     to the real accompaniment with the term than without it."""
     from gan.models import build_models
-    from gan.wgan import Trainer
+    from gan.training.wgan import Trainer
 
     real = torch.as_tensor(data).float()
 

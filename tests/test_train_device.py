@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan.device import cpu_threads, describe_devices, device_label, resolve_device
+from gan.training.device import cpu_threads, describe_devices, device_label, resolve_device
 
 
 def test_auto_picks_the_best_available_device():
@@ -42,7 +42,7 @@ def test_gan_package_import_does_not_load_torch():
     import subprocess
     import sys
 
-    code = ("import sys, gan, gan.config, gan.events, gan.device, gan.metrics, gan.similarity; "
+    code = ("import sys, gan, gan.config, gan.training.events, gan.training.device, gan.evaluation.metrics, gan.evaluation.similarity; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -2,7 +2,7 @@
 
 Times are kept in seconds as the file plays at its own tempo ("score
 seconds"); the player scales them for a tempo change, and converts them to
-piano-roll steps (4 per quarter note, gan/roll.py) through the file's tick
+piano-roll steps (4 per quarter note, gan/data/roll.py) through the file's tick
 map so tempo changes inside a file stay right.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.roll import STEPS_PER_BEAT
+from gan.data.roll import STEPS_PER_BEAT
 
 DRUM_CHANNEL = 9
 
@@ -71,7 +71,7 @@ class Score:
         return int(np.ceil(self.seconds_to_steps(self.end_seconds) - 1e-6))
 
     def note_rows(self) -> np.ndarray:
-        """Integer rows (track, start step, duration steps, pitch), like gan/roll.py."""
+        """Integer rows (track, start step, duration steps, pitch), like gan/data/roll.py."""
         rows = []
         for index, track in enumerate(self.tracks):
             for start, end, pitch, _vel in track.notes:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan.paths import RESOURCES_DIR
+from app.paths import RESOURCES_DIR
 
 SOUNDFONT_ENV = "POLYPHONY_SOUNDFONT"
 APP_SOUNDFONT_DIR = RESOURCES_DIR / "soundfonts"

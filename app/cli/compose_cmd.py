@@ -109,7 +109,7 @@ def melody_range(job) -> tuple[int, int] | None:
     (where its melodies lay), or None when that music cannot be read now."""
     try:
         from app.jobs.runner import genres_to_load
-        from gan.corpus import Corpus
+        from gan.data.corpus import Corpus
 
         corpus = Corpus.load(genres_to_load(job.tags, job.tag_mode)).select(job.tags, job.tag_mode)
         tops = [p.notes[p.notes[:, 0] == 0, 3] for p in corpus.pieces if len(p.notes)]
@@ -125,7 +125,7 @@ def melody_range(job) -> tuple[int, int] | None:
 
 
 def programs_for(genre: str | None) -> list[int]:
-    from gan.midi_io import programs_for as table
+    from gan.data.midi_io import programs_for as table
 
     return list(table(genre))
 
@@ -140,8 +140,8 @@ def numbered(out: Path, count: int) -> list[Path]:
 # -- the command -------------------------------------------------------------------
 
 def _melody(args):
-    from gan.compose_melody import melody_from_midi, melody_from_notes
-    from gan.melodies import builtin_melody, parse_notes
+    from gan.compose.melody import melody_from_midi, melody_from_notes
+    from gan.compose.melodies import builtin_melody, parse_notes
 
     if args.melody:
         path = Path(args.melody)
@@ -157,7 +157,7 @@ def _melody(args):
 
 
 def _list_melodies() -> int:
-    from gan.melodies import builtin_titles
+    from gan.compose.melodies import builtin_titles
 
     for name, title in builtin_titles().items():
         print(f"{name}: {title}")
@@ -165,8 +165,8 @@ def _list_melodies() -> int:
 
 
 def _list_tracks(path: str | None) -> int:
-    from gan.compose_melody import midi_tracks
-    from gan.midi_io import MidiReadError
+    from gan.compose.melody import midi_tracks
+    from gan.data.midi_io import MidiReadError
 
     if not path:
         raise _error("--list-tracks needs --melody FILE.mid")
@@ -227,8 +227,8 @@ def run(args) -> int:
         raise _error(f"job {args.job} is an accompaniment (U-Net) model: it needs a melody "
                      f"(--melody, --builtin or --notes), not --generate/--interpolate")
 
-    from gan.compose import ComposeError, load_model
-    from gan.compose_melody import MelodyError
+    from gan.compose.accompany import ComposeError, load_model
+    from gan.compose.melody import MelodyError
 
     out = Path(args.out)
     try:
@@ -258,9 +258,9 @@ def run(args) -> int:
 
 
 def _accompany(model, melody, job, choice: ModelChoice, args, out: Path):
-    from gan.compose import accompany
-    from gan.compose_export import write_composition
-    from gan.roll import VOICE_NAMES
+    from gan.compose.accompany import accompany
+    from gan.compose.export import write_composition
+    from gan.data.roll import VOICE_NAMES
 
     seeds = [args.seed + i for i in range(args.takes)]
     result = accompany(model, melody, seeds, preferred_range=melody_range(job))
@@ -276,8 +276,8 @@ def _accompany(model, melody, job, choice: ModelChoice, args, out: Path):
 
 
 def _generate(model, choice: ModelChoice, args, out: Path):
-    from gan.compose import generate_pieces, interpolate
-    from gan.compose_export import write_roll
+    from gan.compose.accompany import generate_pieces, interpolate
+    from gan.compose.export import write_roll
 
     programs = programs_for(choice.genre)
     if args.interpolate is not None:

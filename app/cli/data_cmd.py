@@ -41,7 +41,7 @@ def _error(message: str):
 
 def genre_summary(corpus, bars: int = DEFAULT_BARS) -> dict:
     """genre -> pieces, bars, segments, pitch range, composers, status."""
-    from gan.corpus import available_genres
+    from gan.data.corpus import available_genres
 
     status = available_genres()
     out = {}
@@ -65,8 +65,8 @@ def genre_summary(corpus, bars: int = DEFAULT_BARS) -> dict:
 
 
 def run_info(args) -> int:
-    from gan.corpus import Corpus
-    from gan.corpus_store import DatasetFileError
+    from gan.data.corpus import Corpus
+    from gan.data.dataset_file import DatasetFileError
 
     if args.bars < 1:
         raise _error("--bars must be at least 1")
@@ -110,8 +110,8 @@ class ProgressPrinter:
 
 
 def run_build(args) -> int:
-    from gan.corpus import available_genres
-    from gan.corpus_build import CORPUS_GENRES, ON_DEMAND_GENRES, BuildError, build_genre
+    from gan.data.corpus import available_genres
+    from gan.data.build import CORPUS_GENRES, ON_DEMAND_GENRES, BuildError, build_genre
 
     if args.genre:
         if args.genre not in CORPUS_GENRES:
@@ -150,7 +150,7 @@ def _parse_tags(items: list[str]) -> dict[str, str]:
 
 
 def run_import(args) -> int:
-    from gan.importer import ImportFolderError, import_folder
+    from gan.data.importer import ImportFolderError, import_folder
 
     tags = _parse_tags(args.tag)
     try:

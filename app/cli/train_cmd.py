@@ -84,7 +84,7 @@ def build_tags(args) -> list[str]:
 def check_music(tags: list[str], mode: str, bars_per_sample: int) -> int:
     """Segments the tags select; refuses (no job created) when there are none."""
     from app.jobs.runner import genres_to_load
-    from gan.corpus import Corpus, DatasetFileError
+    from gan.data.corpus import Corpus, DatasetFileError
 
     try:
         corpus = Corpus.load(genres_to_load(tags, mode)).select(tags, mode)
@@ -147,7 +147,7 @@ def _list_settings() -> int:
 
 
 def _torchrun_ranks():
-    from gan import distributed
+    from gan.training import distributed
 
     try:
         return distributed.from_env()
@@ -156,7 +156,7 @@ def _torchrun_ranks():
 
 
 def _join_ranks(device: str):
-    from gan import distributed
+    from gan.training import distributed
 
     try:
         return distributed.setup(device)
@@ -167,7 +167,7 @@ def _join_ranks(device: str):
 def _run_main_rank(store, job_id: int, as_json: bool, claimed: bool) -> int:
     """Rank 0 under torchrun: owns the job row (as a single process would)
     and tells the other ranks, by broadcast, which job to train."""
-    from gan import distributed
+    from gan.training import distributed
 
     job = store.get(job_id)
     ranks = _join_ranks(job.config.device)
@@ -188,7 +188,7 @@ def _run_other_rank(device: str) -> int:
     writes nothing and prints nothing. Ctrl-C is left to rank 0, which
     stops every rank at the same step."""
     from app.jobs.runner import run_worker_rank
-    from gan import distributed
+    from gan.training import distributed
     from gan.config import TrainConfig
 
     ranks = _join_ranks(device)
@@ -281,7 +281,7 @@ class Printer:
 
     def __call__(self, event) -> None:
         from app.jobs.runner import eta_seconds
-        from gan.events import EpochReport, RunFinished, RunStarted, StepStats, to_json
+        from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats, to_json
 
         if isinstance(event, RunStarted):
             self.total_steps = event.total_epochs * event.steps_per_epoch

@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
-    from gan.events import EpochReport, RunStarted
+    from gan.training.events import EpochReport, RunStarted
 
     from app.jobs.records import StepRow
 

@@ -1,4 +1,4 @@
-"""Runs training jobs: the store on one side, ``gan.train`` on the other.
+"""Runs training jobs: the store on one side, ``gan.training.loop`` on the other.
 
 Qt-free. The window wraps ``run_queue`` in a QThread and turns ``on_event``
 into signals; the command line calls ``run_job`` in the foreground. Both
@@ -11,7 +11,7 @@ import math
 import time
 from typing import Any, Callable
 
-from gan.events import EpochReport, Event, RunFinished, RunStarted, StepStats
+from gan.training.events import EpochReport, Event, RunFinished, RunStarted, StepStats
 
 from app.jobs.errors import InvalidTransition
 from app.jobs.liveness import Heartbeat
@@ -59,7 +59,7 @@ def genres_to_load(tags: list[str], mode: str) -> list[str] | None:
 
 def load_training_data(job: Job) -> Any:
     """The job's training segments, chosen by its tags."""
-    from gan.corpus import Corpus
+    from gan.data.corpus import Corpus
 
     corpus = Corpus.load(genres_to_load(job.tags, job.tag_mode)).select(job.tags, job.tag_mode)
     data = corpus.segments(job.config.bars_per_sample)
@@ -83,7 +83,7 @@ def eta_seconds(total_steps: int, start_step: int, ev: StepStats) -> float | Non
 
 
 class _Recorder:
-    """The ``on_event`` handed to gan.train: writes each record to the store
+    """The ``on_event`` handed to gan.training.loop: writes each record to the store
     (throttled for steps), then passes it on."""
 
     def __init__(self, store: JobStore, job_id: int, forward: Callable[[Event], None] | None):
@@ -136,7 +136,7 @@ class _Recorder:
 
 
 class _StopFlag:
-    """should_stop for gan.train: the caller's flag or a cancel request in
+    """should_stop for gan.training.loop: the caller's flag or a cancel request in
     the store (polled at most twice a second: it is called every step)."""
 
     def __init__(self, store: JobStore, job_id: int, should_stop: Callable[[], bool]):
@@ -197,7 +197,7 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
                     if resume_from is not None:
                         store.add_event(job_id, f"Resuming from {resume_from.name}")
                     data = (load_data or load_training_data)(job)
-                    from gan.train import train
+                    from gan.training.loop import train
 
                     result = train(job.config, data, recorder,
                                    _StopFlag(store, job_id, should_stop), run_dir=job.job_dir,
@@ -232,7 +232,7 @@ def run_worker_rank(config, tags: list[str], tag_mode: str,
     its training ended with."""
     from types import SimpleNamespace
 
-    from gan.train import train
+    from gan.training.loop import train
 
     job = SimpleNamespace(id=None, config=config, tags=list(tags), tag_mode=tag_mode)
     data = (load_data or load_training_data)(job)

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
-from gan import paths
+from app import paths
 from gan.config import TrainConfig
 
 from app.jobs import liveness, schema
@@ -64,7 +64,7 @@ class JobStore(QueueMixin, RunLogMixin):
         except OSError as exc:
             raise friendly(exc, Path(path) if path is not None else "the data folder") from exc
         # Job folders sit beside the database (for the default database that
-        # is gan.paths.jobs_dir()), so two stores never share folders.
+        # is app.paths.jobs_dir()), so two stores never share folders.
         self.jobs_root = Path(jobs_root) if jobs_root is not None else self.path.parent / "jobs"
         self._local = threading.local()
         self._conn()  # open now: bad paths fail here, on the caller's thread

@@ -1,6 +1,6 @@
 """What the tag picker shows, read from the corpus (Qt-free).
 
-Wraps ``gan.corpus.Corpus`` so the picker deals in simple rows: a tag as the
+Wraps ``gan.data.corpus.Corpus`` so the picker deals in simple rows: a tag as the
 training code wants it, a label, a group heading and a segment count at the
 chosen piece length. Kept apart from the widget so it can be tested and so
 the widget survives the corpus module missing (it then says so).
@@ -32,7 +32,7 @@ class CorpusUnavailable(RuntimeError):
 
 def load_corpus() -> Any:
     try:
-        from gan.corpus import Corpus
+        from gan.data.corpus import Corpus
     except ImportError as exc:
         raise CorpusUnavailable(f"the music library module is not available ({exc})") from exc
     try:

@@ -1,5 +1,5 @@
 """Finds the training devices (CUDA GPU name / MPS / CPU) without freezing
-the window: ``gan.device.describe_devices`` imports torch, which holds the
+the window: ``gan.training.device.describe_devices`` imports torch, which holds the
 GIL for most of a second, so it runs in a spawned child process and the
 answer comes back through a pipe polled by a timer.
 """
@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 def _probe(conn) -> None:
     try:
-        from gan.device import describe_devices
+        from gan.training.device import describe_devices
 
         conn.send(("ok", describe_devices()))
     except Exception as exc:  # e.g. a broken CUDA driver: the window still offers the CPU

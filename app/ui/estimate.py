@@ -21,7 +21,7 @@ def work_units(cfg: TrainConfig) -> float:
 def steps_in_epoch(cfg: TrainConfig, n_segments: int | None) -> int | None:
     if not cfg.steps_per_epoch and not n_segments:
         return None
-    return epoch_steps(cfg, n_segments or 0)  # the count gan.train will use
+    return epoch_steps(cfg, n_segments or 0)  # the count gan.training.loop will use
 
 
 def device_kind(name: str) -> str:

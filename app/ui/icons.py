@@ -7,7 +7,7 @@ from functools import lru_cache
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from gan.paths import RESOURCES_DIR
+from app.paths import RESOURCES_DIR
 
 _STATUS_PIXMAPS = {
     "queued": QStyle.SP_FileDialogListView,

@@ -20,7 +20,7 @@ from app.ui.corpus_tags import CorpusUnavailable, load_corpus, selected_segments
 
 
 class ImportThread(QThread):
-    """Runs ``gan.importer.import_folder`` off the GUI thread."""
+    """Runs ``gan.data.importer.import_folder`` off the GUI thread."""
 
     progressed = Signal(int, int, str)  # done, total, current file
     done = Signal(object)  # the importer's report
@@ -32,7 +32,7 @@ class ImportThread(QThread):
 
     def run(self) -> None:
         try:
-            from gan.importer import import_folder
+            from gan.data.importer import import_folder
         except ImportError as exc:
             self.failed.emit(f"MIDI import is not available in this build ({exc})")
             return

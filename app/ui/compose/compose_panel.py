@@ -221,7 +221,7 @@ class ComposePanel(QWidget):
     # ---- running -------------------------------------------------------------------------------
     def compose(self) -> bool:
         """Accompany the chosen melody; False (with the reason shown) when it cannot start."""
-        from gan.compose_melody import MelodyError
+        from gan.compose.melody import MelodyError
 
         if self._choice is None or self._thread is not None:
             return False

@@ -15,14 +15,14 @@ FROM_FILE = -0.25  # the pick-up spin box's "from the file" value
 
 
 class MelodyPicker(QGroupBox):
-    """``melody()`` builds the chosen ``gan.compose_melody.Melody`` or raises
+    """``melody()`` builds the chosen ``gan.compose.melody.Melody`` or raises
     ``MelodyError`` with the reason; ``changed`` fires on any edit."""
 
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Melody", parent)
-        from gan.melodies import builtin_titles
+        from gan.compose.melodies import builtin_titles
 
         self.file_radio = QRadioButton("MIDI file")
         self.builtin_radio = QRadioButton("Built-in")
@@ -113,8 +113,8 @@ class MelodyPicker(QGroupBox):
         self._load_tracks()
 
     def _load_tracks(self) -> None:
-        from gan.compose_melody import midi_tracks
-        from gan.midi_io import MidiReadError
+        from gan.compose.melody import midi_tracks
+        from gan.data.midi_io import MidiReadError
 
         self.track_combo.clear()
         path = Path(self.path_edit.text().strip())
@@ -130,8 +130,8 @@ class MelodyPicker(QGroupBox):
         self.changed.emit()
 
     def melody(self):
-        from gan.compose_melody import MelodyError, melody_from_midi, melody_from_notes
-        from gan.melodies import builtin_melody, parse_notes
+        from gan.compose.melody import MelodyError, melody_from_midi, melody_from_notes
+        from gan.compose.melodies import builtin_melody, parse_notes
 
         source = self.group.checkedId()
         pickup = self.pickup_spin.value()

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gan import paths
+from app import paths
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ def _stamp() -> str:
 
 def accompany_task(checkpoint: Path, job_id: int, epoch: int, melody, seeds: list[int],
                    preferred_range: tuple[int, int] | None, programs: list[int]) -> TaskResult:
-    from gan.compose import accompany, load_model
-    from gan.compose_export import write_composition
-    from gan.roll import VOICE_NAMES
+    from gan.compose.accompany import accompany, load_model
+    from gan.compose.export import write_composition
+    from gan.data.roll import VOICE_NAMES
 
     model, _ = load_model(checkpoint)
     result = accompany(model, melody, seeds, preferred_range=preferred_range)
@@ -66,8 +66,8 @@ def accompany_task(checkpoint: Path, job_id: int, epoch: int, melody, seeds: lis
 
 def generate_task(checkpoint: Path, job_id: int, epoch: int, n: int, seed: int,
                   programs: list[int], interpolate_to: int | None = None, steps: int = 5) -> TaskResult:
-    from gan.compose import generate_pieces, interpolate, load_model
-    from gan.compose_export import write_roll
+    from gan.compose.accompany import generate_pieces, interpolate, load_model
+    from gan.compose.export import write_roll
 
     model, _ = load_model(checkpoint)
     folder, stamp = compose_dir(job_id), _stamp()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from gan.roll import STEPS_PER_BAR, STEPS_PER_BEAT
+from gan.data.roll import STEPS_PER_BAR, STEPS_PER_BEAT
 
 TRACK_COLOURS = ("#e4572e", "#f3a712", "#29bf12", "#2e86de", "#a05195", "#00a6a6")
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")

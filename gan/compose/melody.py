@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.roll import STEPS_PER_BAR, STEPS_PER_BEAT
+from gan.data.roll import STEPS_PER_BAR, STEPS_PER_BEAT
 
 # Bars of 16 steps in these metres; 2/2 (alla breve) is a 4/4 bar counted in halves.
 FOUR_FOUR_LIKE = ((4, 4), (2, 2))
@@ -39,7 +39,7 @@ class MelodyError(ValueError):
 class MidiTrackInfo:
     """One non-drum track of a MIDI file, for "which track is the melody?"."""
 
-    index: int  # as in gan.midi_io.midi_to_notes (non-drum instruments, in order)
+    index: int  # as in gan.data.midi_io.midi_to_notes (non-drum instruments, in order)
     name: str
     program: int
     n_notes: int
@@ -204,7 +204,7 @@ def _pickup_from_signatures(sigs: list[tuple[int, int, int]], tpb: int, name: st
 
 def midi_tracks(path: str | os.PathLike) -> list[MidiTrackInfo]:
     """The file's non-drum tracks (``MidiReadError`` if it cannot be read)."""
-    from gan.midi_io import read_midi
+    from gan.data.midi_io import read_midi
 
     content = read_midi(path)
     out = []
@@ -228,7 +228,7 @@ def melody_from_midi(path: str | os.PathLike, track: int | None = None,
     or a bass under the tune gives its top line. ``pickup_beats`` overrides
     the pick-up found in the file's time signatures.
     """
-    from gan.midi_io import MidiReadError, read_midi
+    from gan.data.midi_io import MidiReadError, read_midi
 
     path = Path(path)
     name = path.name

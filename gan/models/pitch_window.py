@@ -53,7 +53,7 @@ class PitchWindow:
     def describe(self) -> str:
         import pretty_midi
 
-        from gan.roll import LOWEST_PITCH
+        from gan.data.roll import LOWEST_PITCH
 
         low = LOWEST_PITCH + self.offset
         return f"{pretty_midi.note_number_to_name(low)}-{pretty_midi.note_number_to_name(low + self.size - 1)}"

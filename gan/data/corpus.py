@@ -1,14 +1,14 @@
 """The dataset everyone trains on: tagged pieces, filtering, segments.
 
 Pieces come from three places, all in the same file format
-(``gan.corpus_store``):
+(``gan.data.dataset_file``):
 
 - ``data/<genre>.npz``: built-in genres committed with the app
   (``chorale``, ``string_quartet``);
 - ``datasets_dir()/<genre>.npz``: corpus genres built on demand
-  (``renaissance``, ``folk``), see ``build_genre``;
+  (``renaissance``, ``folk``), see ``gan.data.build.build_genre``;
 - ``datasets_dir()/imports/<genre>.npz``: the user's own MIDI files
-  (``gan.importer``).
+  (``gan.data.importer``).
 
 Pieces are whole (phrases of whole 4/4 bars); training segments of
 ``bars_per_sample`` bars are cut from them on demand, so a two-bar clip
@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 
-from gan import paths
-from gan.corpus_store import DatasetFileError, Piece, read_pieces, write_pieces  # noqa: F401
-from gan.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, TRACKS, notes_to_roll
+from gan.data import locations as paths
+from gan.data.dataset_file import DatasetFileError, Piece, read_pieces, write_pieces  # noqa: F401
+from gan.data.roll import N_PITCHES, STEPS_PER_BAR, TRACKS, notes_to_roll
+from gan.data.segments import sounding_windows, segment_count_of, window_starts  # noqa: F401
 
 COMMITTED_GENRES = ("chorale", "string_quartet")
 ON_DEMAND_GENRES = ("renaissance", "folk")
@@ -34,8 +35,8 @@ ON_DEMAND_GENRES = ("renaissance", "folk")
 BALANCE_FACTOR = 2
 BALANCE_SEED = 0
 
-__all__ = ["Piece", "Corpus", "available_genres", "build_genre", "GenreNotBuilt",
-           "segment_count_of", "imports_dir", "import_file_for"]
+__all__ = ["Piece", "Corpus", "available_genres", "GenreNotBuilt", "segment_count_of",
+           "window_starts", "imports_dir", "import_file_for"]
 
 
 class GenreNotBuilt(LookupError):
@@ -51,51 +52,6 @@ def imports_dir() -> Path:
 def import_file_for(genre: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", genre).strip("._") or "imported"
     return imports_dir() / f"{safe}.npz"
-
-
-def window_starts(n_bars: int, bars_per_sample: int) -> np.ndarray:
-    """First bar of each segment window of a piece.
-
-    Non-overlapping windows from the first bar; when bars are left over at
-    the end, one more window ends exactly with the piece, overlapping its
-    neighbour, so final cadences are learned too (chorale phrases rarely
-    come in multiples of four bars).
-    """
-    if n_bars < bars_per_sample:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.arange(0, n_bars - bars_per_sample + 1, bars_per_sample, dtype=np.int64)
-    if n_bars % bars_per_sample:
-        starts = np.append(starts, n_bars - bars_per_sample)
-    return starts
-
-
-def _sounding_windows(piece: Piece, bars_per_sample: int) -> tuple[np.ndarray, np.ndarray]:
-    """(first bars, bool per window: does any in-range note sound in it?).
-
-    Mirrors ``notes_to_roll`` (notes drawn ``max(1, duration - 1)`` steps)
-    so counts agree with ``Corpus.segments`` without building rolls.
-    """
-    starts = window_starts(piece.n_bars, bars_per_sample)
-    occupied = np.zeros(len(starts), dtype=bool)
-    notes = np.asarray(piece.notes)
-    if len(starts) == 0 or len(notes) == 0:
-        return starts, occupied
-    pitch, track = notes[:, 3], notes[:, 0]
-    ok = (pitch >= LOWEST_PITCH) & (pitch < LOWEST_PITCH + N_PITCHES) & (track >= 0) & (track < TRACKS)
-    start = notes[ok, 1].astype(np.int64)
-    end = start + np.maximum(1, notes[ok, 2].astype(np.int64) - 1)
-    # per bar: does a note sound in it? then per window: any of its bars
-    marks = np.zeros(piece.n_bars + 1, dtype=np.int64)
-    np.add.at(marks, np.clip(start // STEPS_PER_BAR, 0, piece.n_bars), 1)
-    np.add.at(marks, np.clip((end - 1) // STEPS_PER_BAR + 1, 0, piece.n_bars), -1)
-    bar_sounds = np.cumsum(marks[:-1]) > 0
-    for k, first in enumerate(starts):
-        occupied[k] = bar_sounds[first:first + bars_per_sample].any()
-    return starts, occupied
-
-
-def segment_count_of(piece: Piece, bars_per_sample: int) -> int:
-    return int(np.count_nonzero(_sounding_windows(piece, bars_per_sample)[1]))
 
 
 def _parse_tag(tag: str) -> tuple[str, str]:
@@ -188,7 +144,7 @@ class Corpus:
             raise ValueError(f"bars_per_sample must be a whole number >= 1, not {bars_per_sample!r}")
         by_genre: dict[str, list[tuple[int, int]]] = {}
         for i, piece in enumerate(self.pieces):
-            starts, sounding = _sounding_windows(piece, int(bars_per_sample))
+            starts, sounding = sounding_windows(piece, int(bars_per_sample))
             by_genre.setdefault(piece.tags.get("genre", ""), []).extend(
                 (i, int(first)) for first in starts[sounding])
         if balance and len(by_genre) > 1:
@@ -256,10 +212,3 @@ def available_genres() -> dict[str, str]:
         for genre in genres:
             out.setdefault(genre, "imported")
     return out
-
-
-def build_genre(genre: str, progress: Callable[[int, int, str], None] | None = None, **kwargs):
-    """Build a corpus genre (needs music21); see ``gan.corpus_build.build_genre``."""
-    from gan.corpus_build import build_genre as _build
-
-    return _build(genre, progress=progress, **kwargs)

@@ -15,8 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from gan.compose_melody import Melody
-from gan.roll import STEPS_PER_BEAT, VOICE_NAMES
+from gan.compose.melody import Melody
+from gan.data.roll import STEPS_PER_BEAT, VOICE_NAMES
 
 TICKS_PER_BEAT = 480
 VELOCITY = 80
@@ -106,7 +106,7 @@ def write_composition(path: str | os.PathLike, notes: np.ndarray, melody: Melody
 def write_roll(path: str | os.PathLike, roll: np.ndarray, *, programs: Sequence[int] | None = None,
                track_names: Sequence[str] | None = None, tempo: float = 100.0) -> Path:
     """A generated piece (4, steps, pitches) as MIDI (4/4, one tempo)."""
-    from gan.roll import roll_to_notes
+    from gan.data.roll import roll_to_notes
 
     return write_composition(path, roll_to_notes(roll), None, programs=programs,
                              track_names=track_names, tempo=tempo)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gan.compose_melody import Melody, MelodyError, padding_for
-from gan.roll import HIGHEST_PITCH, LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, notes_to_roll, roll_to_notes
+from gan.compose.melody import Melody, MelodyError, padding_for
+from gan.data.roll import HIGHEST_PITCH, LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, notes_to_roll, roll_to_notes
 
 __all__ = ["Take", "Accompaniment", "load_model", "octave_shift", "accompany",
            "generate_pieces", "interpolate", "ComposeError"]
@@ -72,7 +72,7 @@ class Accompaniment:
 
 def load_model(path: str | os.PathLike, device: str = "cpu"):
     """(generator in eval mode, TrainConfig) from a checkpoint file."""
-    from gan.train import load_generator
+    from gan.training.loop import load_generator
 
     return load_generator(path, device=device)
 
@@ -128,7 +128,7 @@ def _crossfade_weights(window: int, first: bool, last: bool, overlap: int) -> np
 def _latent(generator, seed: int):
     import torch
 
-    from gan.sampling import latent_shape
+    from gan.training.sampling import latent_shape
 
     g = torch.Generator().manual_seed(int(seed))
     return torch.randn((1, *latent_shape(generator)), generator=g)
@@ -219,7 +219,7 @@ def _pitch_rows(generator) -> tuple[int, int]:
 
 
 def _latent_shape(generator) -> tuple[int, ...]:
-    from gan.sampling import latent_shape
+    from gan.training.sampling import latent_shape
 
     return latent_shape(generator)
 
@@ -255,7 +255,7 @@ def generate_pieces(generator, n: int, seed: int = 0, threshold: float = 0.5) ->
         raise ComposeError(f"ask for at least one piece, not {n}")
     g = torch.Generator().manual_seed(int(seed))
     z = torch.randn((int(n), *_latent_shape(generator)), generator=g)
-    from gan.sampling import generate
+    from gan.training.sampling import generate
 
     return generate(generator, n=int(n), latents=z, threshold=threshold)
 
@@ -285,7 +285,7 @@ def interpolate(generator, seed_a: int, seed_b: int, steps: int = 5,
         ends.append(torch.randn((1, *shape), generator=g).numpy().reshape(-1))
     ts = np.linspace(0.0, 1.0, int(steps))
     z = np.stack([slerp(ends[0], ends[1], float(t)) for t in ts]).reshape(int(steps), *shape)
-    from gan.sampling import generate
+    from gan.training.sampling import generate
 
     return generate(generator, n=int(steps), latents=torch.as_tensor(z, dtype=torch.float32),
                     threshold=threshold)

@@ -4,7 +4,7 @@
 (NaN where a metric is undefined, e.g. the pitch range of a silent voice);
 ``summarize`` turns that into the means shown in the window, plus an overall
 ``"<metric>"`` (mean over voices). Definitions (a roll step is a 16th note;
-rolls end each note one step early, see gan.roll):
+rolls end each note one step early, see gan.data.roll):
 
 - empty_bar_rate: fraction of bars in which the voice plays nothing
   (1.0 = silent; the hosted console had this inverted).
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan.roll import LOWEST_PITCH, STEPS_PER_BAR, VOICE_NAMES
+from gan.data.roll import LOWEST_PITCH, STEPS_PER_BAR, VOICE_NAMES
 
 METRICS = ("empty_bar_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony",
            "in_scale_ratio", "pitch_range", "note_density", "tonal_distance")

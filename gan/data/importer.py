@@ -33,11 +33,11 @@ from typing import Callable
 
 import numpy as np
 
-from gan.corpus import import_file_for
-from gan.corpus_key import estimate_key
-from gan.corpus_store import DatasetFileError, Piece, read_pieces, write_pieces
-from gan.midi_io import MidiContent, MidiReadError, read_midi
-from gan.roll import STEPS_PER_BAR, TRACKS
+from gan.data.corpus import import_file_for
+from gan.data.key import estimate_key
+from gan.data.dataset_file import DatasetFileError, Piece, read_pieces, write_pieces
+from gan.data.midi_io import MidiContent, MidiReadError, read_midi
+from gan.data.roll import STEPS_PER_BAR, TRACKS
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar", ".smf")
 ACCEPTED_SIGNATURES = ((4, 4), (2, 2))

@@ -21,7 +21,7 @@ The rules, and why:
   keeps its highest note, except in the bass (lowest). Notes that overlap in
   one part (divisi, double stops written as voices) are cut at the next
   onset, so each track is monophonic like the voice it stands for.
-- Notes are rows ``(track, start, duration, pitch)`` (see ``gan.roll``),
+- Notes are rows ``(track, start, duration, pitch)`` (see ``gan.data.roll``),
   so repeated notes stay apart exactly.
 """
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan.corpus_key import estimate_key
-from gan.corpus_store import Piece
+from gan.data.key import estimate_key
+from gan.data.dataset_file import Piece
 
 STEPS_PER_QUARTER = 4
 BAR_QUARTERS = 4.0

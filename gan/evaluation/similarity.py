@@ -1,6 +1,6 @@
 """The similarity index: how close generated pieces are to the training set.
 
-For each feature (a metric of one voice, see gan.metrics) we estimate its
+For each feature (a metric of one voice, see gan.evaluation.metrics) we estimate its
 distribution over the generated pieces and over the real pieces with a
 Gaussian kernel density on a shared grid, and take the overlapping area
 (integral of the pointwise minimum: 1 = same distribution, 0 = disjoint).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan.metrics import METRICS, piece_metrics
+from gan.evaluation.metrics import METRICS, piece_metrics
 
 # Smallest kernel width per metric, in the metric's own unit: below the
 # metric's resolution a distribution of near-constant values (polyphony of
@@ -86,7 +86,7 @@ def similarity_index(generated: dict[str, np.ndarray], reference: dict[str, np.n
 def rolls_similarity(generated_rolls: np.ndarray, reference_rolls: np.ndarray,
                      architecture: str = "unet") -> float:
     """Convenience: the index between two sets of bool rolls."""
-    from gan.roll import VOICE_NAMES
+    from gan.data.roll import VOICE_NAMES
 
     gen = piece_metrics(generated_rolls)
     ref = piece_metrics(reference_rolls)

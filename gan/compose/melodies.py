@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan.compose_melody import Melody, MelodyError, melody_from_notes
-from gan.roll import STEPS_PER_BAR, STEPS_PER_BEAT
+from gan.compose.melody import Melody, MelodyError, melody_from_notes
+from gan.data.roll import STEPS_PER_BAR, STEPS_PER_BEAT
 
 _TOKEN = re.compile(r"^(?:(?P<rest>[rR])|(?P<name>[A-Ga-g])(?P<acc>[#b]*)(?P<oct>-?\d))"
                     r"(?::(?P<beats>\d+(?:\.\d+)?|\d*\.\d+))?$")
@@ -125,8 +125,8 @@ def builtin_titles() -> dict[str, str]:
 
 
 def _chorale_piece():
-    from gan.corpus_store import DatasetFileError, read_pieces
-    from gan.paths import DATA_DIR
+    from gan.data.dataset_file import DatasetFileError, read_pieces
+    from gan.data.locations import DATA_DIR
 
     path = DATA_DIR / "chorale.npz"
     try:

@@ -19,7 +19,7 @@ one batched forward pass, and during the generator update the critic's
 weights are frozen so no gradient is computed for them. On a 2-core CPU
 these together measured only about as fast as the textbook loop (1.01x);
 the real CPU gain comes from training on the data's pitch rows
-(gan.pitch_window, 1.8x). See docs/bench/gan.md.
+(gan.models.pitch_window, 1.8x). See docs/bench/gan.md.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Batch:
 
 def _plain(module):
     """The model inside a DistributedDataParallel wrapper (or the model)."""
-    from gan.distributed import unwrap
+    from gan.training.distributed import unwrap
 
     return unwrap(module)
 

@@ -1,6 +1,6 @@
 """The training loop behind every job: ``train(config, data, on_event, should_stop)``.
 
-It talks to the outside only through plain records (gan.events) sent to
+It talks to the outside only through plain records (gan.training.events) sent to
 ``on_event`` and a ``should_stop`` flag it checks between updates. Each
 epoch it generates pieces from fixed latents (and fixed melodies), saves a
 few as MIDI, measures the music metrics and the similarity index against
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.checkpoint import load_checkpoint, point_latest, save_checkpoint
+from gan.training.checkpoint import load_checkpoint, point_latest, save_checkpoint
 from gan.config import TrainConfig, epoch_steps
-from gan.events import EpochReport, EventCallback, RunFinished, RunStarted, StepStats, StopFlag
-from gan.metrics import piece_metrics, summarize
-from gan.pitch_window import PitchWindow
-from gan.roll import STEPS_PER_BAR, TRACKS, VOICE_NAMES
-from gan.similarity import ceiling, feature_keys, similarity_index
+from gan.training.events import EpochReport, EventCallback, RunFinished, RunStarted, StepStats, StopFlag
+from gan.evaluation.metrics import piece_metrics, summarize
+from gan.models.pitch_window import PitchWindow
+from gan.data.roll import STEPS_PER_BAR, TRACKS, VOICE_NAMES
+from gan.evaluation.similarity import ceiling, feature_keys, similarity_index
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,10 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     data = check_data(data, config)
     import torch
 
-    from gan import distributed
-    from gan.device import cpu_threads, device_label, resolve_device
+    from gan.training import distributed
+    from gan.training.device import cpu_threads, device_label, resolve_device
     from gan.models import build_models, count_parameters
-    from gan.wgan import Trainer
+    from gan.training.wgan import Trainer
 
     # Under torchrun: rank 0 reads the checkpoint, writes files and sends
     # events; the other ranks only train (their on_event is not called).
@@ -274,7 +274,7 @@ def _ignore(event) -> None:
 def _shared_checkpoint(resume_from, config: TrainConfig, data: np.ndarray, ranks):
     """Rank 0 reads and checks the checkpoint; every rank gets it (or the
     same error), so a multi-node run needs no shared folder to resume."""
-    from gan import distributed
+    from gan.training import distributed
 
     outcome, failure = None, None
     if ranks.is_main and resume_from is not None:
@@ -295,7 +295,7 @@ def _shared_checkpoint(resume_from, config: TrainConfig, data: np.ndarray, ranks
 def _check_ranks_agree(ranks, steps_done: int, G, D) -> list[int]:
     """Steps each rank took since (re)start; fails when the ranks' weights
     differ (DistributedDataParallel should keep them identical)."""
-    from gan import distributed
+    from gan.training import distributed
 
     if not ranks.distributed:
         return [steps_done]
@@ -310,7 +310,7 @@ class _FixedInputs:
     """The epoch samples' latents and melodies (fixed for the whole run)."""
 
     def __init__(self, G, data: np.ndarray, config: TrainConfig):
-        from gan.sampling import fixed_latents, fixed_melody_indices
+        from gan.training.sampling import fixed_latents, fixed_melody_indices
 
         n = config.metric_samples
         self.latents = fixed_latents(G, n, config.seed)
@@ -322,7 +322,7 @@ def _end_epoch(config, epoch, step, G, D, opt_g, opt_d, rng, fixed, reference, k
                logged, samples_dir: Path, ckpt_dir: Path, genre, seconds) -> EpochReport:
     import torch
 
-    from gan.sampling import generate, save_midi
+    from gan.training.sampling import generate, save_midi
 
     samples = generate(G, n=len(fixed.latents), melody=fixed.melodies, latents=fixed.latents)
     per_piece = piece_metrics(samples)
@@ -370,7 +370,7 @@ def _check_resumable(ckpt: dict, config: TrainConfig, data: np.ndarray) -> None:
 
 def load_generator(path: str | os.PathLike, device: str = "cpu"):
     """(generator in eval mode, TrainConfig) from a checkpoint, for composing."""
-    from gan.device import resolve_device
+    from gan.training.device import resolve_device
     from gan.models import build_models
 
     ckpt = load_checkpoint(path)
@@ -387,7 +387,7 @@ def generate(path_or_model, *, melody: np.ndarray | None = None, n: int | None =
     """Bool rolls (n, 4, steps, pitches) from a checkpoint path or a loaded
     generator: the U-Net accompanies ``melody`` (n, steps, pitches); MuseGAN
     writes ``n`` pieces. The same seed gives the same pieces."""
-    from gan import sampling
+    from gan.training import sampling
 
     model = path_or_model
     if isinstance(path_or_model, (str, os.PathLike)):

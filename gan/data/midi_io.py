@@ -1,4 +1,4 @@
-"""MIDI files in and out (pretty_midi), on the 16th-note grid of ``gan.roll``.
+"""MIDI files in and out (pretty_midi), on the 16th-note grid of ``gan.data.roll``.
 
 Writing: four named tracks, one tempo, one time signature, notes from exact
 note rows (so repeated notes stay apart).
@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gan.roll import STEPS_PER_BEAT, TRACKS, VOICE_NAMES, empty_notes, roll_to_notes
+from gan.data.roll import STEPS_PER_BEAT, TRACKS, VOICE_NAMES, empty_notes, roll_to_notes
 
 # General MIDI programs (0-based) per genre, top voice first.
 GENRE_PROGRAMS: dict[str, tuple[int, int, int, int]] = {

@@ -1,6 +1,6 @@
 """The one seam between the training loop and the outside world.
 
-``gan.train.train`` reports through a callback that receives these plain
+``gan.training.loop.train`` reports through a callback that receives these plain
 records: floats, ints, strings, paths and numpy arrays, never tensors and
 never Qt objects. The window's QThread turns them into signals, the command
 line prints them, the job runner writes them to the job store, tests collect

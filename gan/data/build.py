@@ -2,7 +2,7 @@
 
 ``chorale`` and ``string_quartet`` are built ahead and committed in
 ``data/``; ``renaissance`` and ``folk`` are built on demand into the user
-data directory (``gan.paths.datasets_dir()``). music21 is needed only here.
+data directory (``gan.data.locations.datasets_dir()``). music21 is needed only here.
 
 Sources are converted in worker processes (one per core, ordered results so
 every build of the same corpus gives the same file).
@@ -19,10 +19,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from gan import paths
-from gan.corpus_convert import (ACCEPTED_METRES, RENAISSANCE_METRES, ConvertStats, SkipPiece,
+from gan.data import locations as paths
+from gan.data.convert import (ACCEPTED_METRES, RENAISSANCE_METRES, ConvertStats, SkipPiece,
                                  score_to_pieces)
-from gan.corpus_store import Piece, write_pieces
+from gan.data.dataset_file import Piece, write_pieces
+from gan.data.segments import segment_count_of
 
 COMMITTED_GENRES = ("chorale", "string_quartet")
 ON_DEMAND_GENRES = ("renaissance", "folk")
@@ -266,7 +267,6 @@ def build_genre(genre: str, progress: Callable[[int, int, str], None] | None = N
         for i, job in enumerate(jobs):
             collect(i, _convert(job))
 
-    from gan.corpus import segment_count_of  # no cycle at import time
 
     report.pieces = len(pieces)
     report.bars = sum(p.n_bars for p in pieces)
@@ -285,7 +285,7 @@ def update_manifest(report: BuildReport, manifest: Path | None = None) -> Path:
     manifest = manifest or paths.DATA_DIR / MANIFEST_NAME
     data = json.loads(manifest.read_text()) if manifest.exists() else {}
     data["license"] = LICENSE_NOTE
-    data.setdefault("format", "gan/corpus_store.py: note rows (track, start, duration, pitch) per piece")
+    data.setdefault("format", "gan/data/dataset_file.py: note rows (track, start, duration, pitch) per piece")
     entry = report.as_dict()
     entry["file"] = Path(report.path).name
     entry["size_bytes"] = Path(report.path).stat().st_size
