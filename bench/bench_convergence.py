@@ -114,7 +114,7 @@ def held_out_scores(checkpoint: Path, held_out, training, architecture: str, see
     from gan.evaluation.metrics import piece_metrics
     from gan.data.roll import VOICE_NAMES
     from gan.evaluation.similarity import feature_keys, similarity_index
-    from gan.training.loop import generate, load_generator
+    from gan.training.inference import generate, load_generator
 
     keys = feature_keys(architecture, VOICE_NAMES)
     reference = piece_metrics(training)

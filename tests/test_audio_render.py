@@ -60,7 +60,7 @@ def test_program_override_changes_the_sound(tmp_path):
 
 
 def test_score_keeps_silent_voice_in_its_place(tmp_path):
-    from gan.data.midi_io import notes_to_midi
+    from gan.data.midi_write import notes_to_midi
 
     rows = np.array([(0, 0, 4, 72), (2, 0, 4, 55), (3, 0, 4, 43)])  # the alto is silent
     notes_to_midi(rows, tmp_path / "gap.mid", tempo=120, track_names=["s", "a", "t", "b"])

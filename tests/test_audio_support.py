@@ -20,7 +20,7 @@ def write_a4(path: Path, seconds: float = 2.0, program: int = 0) -> Path:
 
 def write_sample(path: Path, bars: int = 2, tempo: float = 100.0, seed: int = 0, genre: str = "chorale") -> Path:
     """A four-voice sample as the training loop writes it (gan.data.midi_io on the 16-step grid)."""
-    from gan.data.midi_io import notes_to_midi, programs_for, track_names_for
+    from gan.data.midi_write import notes_to_midi, programs_for, track_names_for
 
     rng = np.random.default_rng(seed)
     rows = []

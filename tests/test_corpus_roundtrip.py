@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from gan.data.corpus import Corpus
-from gan.data.midi_io import midi_to_notes, roll_to_midi
+from gan.data.midi_io import midi_to_notes
+from gan.data.midi_write import roll_to_midi
 from gan.data.roll import LOWEST_PITCH, N_PITCHES, STEPS_PER_BAR, notes_to_roll
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from gan.data.midi_io import (GENRE_PROGRAMS, MidiReadError, midi_to_notes, notes_to_midi, programs_for,
-                         read_midi, roll_to_midi, track_names_for)
+from gan.data.midi_io import MidiReadError, midi_to_notes, read_midi
+from gan.data.midi_write import GENRE_PROGRAMS, notes_to_midi, programs_for, roll_to_midi, track_names_for
 from gan.data.roll import notes_to_roll
 
 NOTES = np.array([

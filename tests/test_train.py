@@ -14,7 +14,8 @@ from gan.training.checkpoint import load_checkpoint
 from gan.config import preset
 from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
 from gan.data.roll import VOICE_NAMES, notes_to_roll
-from gan.training.loop import generate, load_generator, train
+from gan.training.inference import generate, load_generator
+from gan.training.loop import train
 
 
 def synthetic_segments(n: int = 16, bars: int = 2, seed: int = 0) -> np.ndarray:

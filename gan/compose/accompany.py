@@ -72,7 +72,7 @@ class Accompaniment:
 
 def load_model(path: str | os.PathLike, device: str = "cpu"):
     """(generator in eval mode, TrainConfig) from a checkpoint file."""
-    from gan.training.loop import load_generator
+    from gan.training.inference import load_generator
 
     return load_generator(path, device=device)
 

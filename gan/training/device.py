@@ -67,6 +67,27 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def cpu_threads_for(generator_params: int, cores: int) -> int:
+    """Torch threads for training on the CPU.
+
+    OpenMP threads spin while they wait for each other: when the cores are
+    already busy (other programs, or a tiny model whose convolutions are
+    too small to split), a second thread makes each step slower, not faster
+    (measured on 2 cores with other work running: 2x slower for ``quick``,
+    8x for ``smoke``). ``POLYPHONY_TORCH_THREADS`` overrides the choice.
+    """
+    override = os.environ.get("POLYPHONY_TORCH_THREADS", "").strip()
+    if override.isdigit() and int(override) > 0:
+        return int(override)
+    if generator_params < 200_000 or cores <= 1:
+        return 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows
+        return cores
+    return 1 if busy >= cores - 0.5 else cores
+
+
 def describe_devices() -> list[dict]:
     """What can train here, for the window's device picker.
 

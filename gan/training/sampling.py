@@ -52,7 +52,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     import torch
 
     conditional = getattr(generator, "conditional", False)
-    window = getattr(generator, "pitch_window", None)  # set by gan.training.loop / load_generator
+    window = getattr(generator, "pitch_window", None)  # set by gan.training.session / load_generator
     if conditional:
         if melody is None:
             raise ValueError("the accompaniment model needs a melody roll (steps, pitches)")
@@ -98,9 +98,9 @@ def save_midi(roll: np.ndarray, path: str | os.PathLike, *, genre: str | None = 
     """One roll (4, steps, pitches) -> a MIDI file with four named tracks
     (instruments and names for the genre), the tempo and 4/4; gan.data.midi_io
     writes it to a temporary name first."""
-    from gan.data import midi_io
+    from gan.data import midi_write
 
     path = Path(path)
-    midi_io.roll_to_midi(roll, path, tempo=tempo, programs=midi_io.programs_for(genre),
-                         track_names=midi_io.track_names_for(genre))
+    midi_write.roll_to_midi(roll, path, tempo=tempo, programs=midi_write.programs_for(genre),
+                           track_names=midi_write.track_names_for(genre))
     return path

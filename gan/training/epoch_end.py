@@ -1,0 +1,96 @@
+"""What happens at the end of every epoch: fixed-input samples, their music
+metrics and similarity index, a few saved as MIDI, and a checkpoint.
+
+The samples come from the same latents (and melodies) every epoch, drawn
+from their own random stream, so epoch-to-epoch changes in the music come
+from learning, and making them never changes training's random stream.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from gan.config import TrainConfig
+from gan.data.roll import VOICE_NAMES
+from gan.evaluation.metrics import piece_metrics, summarize
+from gan.evaluation.similarity import ceiling, feature_keys, similarity_index
+from gan.training.checkpoint import point_latest, save_checkpoint
+from gan.training.events import EpochReport
+
+
+class EpochEvaluator:
+    """Holds what every epoch end compares against: the real music's
+    metrics, the ceiling, the fixed latents and melodies."""
+
+    def __init__(self, G, data: np.ndarray, config: TrainConfig):
+        from gan.training.sampling import fixed_latents, fixed_melody_indices
+
+        self.config = config
+        self.keys = feature_keys(config.architecture, VOICE_NAMES)
+        self.reference = piece_metrics(data)
+        self.reference_summary = summarize(self.reference)
+        self.ceiling = ceiling(self.reference, config.metric_samples, self.keys, seed=config.seed)
+        n = config.metric_samples
+        self.latents = fixed_latents(G, n, config.seed)
+        self.melodies = data[fixed_melody_indices(len(data), n, config.seed), 0] \
+            if getattr(G, "conditional", False) else None
+
+    def evaluate(self, G) -> tuple[np.ndarray, dict[str, float], float]:
+        """(samples, metric means, similarity index) of the fixed inputs."""
+        from gan.training.sampling import generate
+
+        samples = generate(G, n=len(self.latents), melody=self.melodies, latents=self.latents)
+        per_piece = piece_metrics(samples)
+        similarity, _ = similarity_index(per_piece, self.reference, self.keys)
+        return samples, summarize(per_piece), float(similarity)
+
+
+def save_samples(samples: np.ndarray, count: int, samples_dir: Path, epoch: int,
+                 genre: str | None) -> list[str]:
+    """The first ``count`` samples as MIDI files; their paths."""
+    from gan.training.sampling import save_midi
+
+    return [str(save_midi(samples[i], samples_dir / f"epoch_{epoch:04d}_{i:02d}.mid", genre=genre))
+            for i in range(min(count, len(samples)))]
+
+
+def write_checkpoint(session, epoch: int, step: int, similarity: float,
+                     metrics: dict[str, float], genre: str | None, ckpt_dir: Path) -> Path:
+    """The run's whole state after ``epoch`` (see gan.training.checkpoint),
+    and ``latest.pt`` pointing at it."""
+    import torch
+
+    G, window = session.G, session.window
+    state = {
+        "config": session.config.to_dict(), "epoch": epoch, "step": step,
+        "n_steps": int(session.n_steps), "n_pitches": window.size,
+        "pitch_offset": window.offset, "full_pitches": window.full,
+        "monophonic": bool(G.monophonic),
+        "generator": G.state_dict(), "critic": session.D.state_dict(),
+        "opt_generator": session.opt_g.state_dict(), "opt_critic": session.opt_d.state_dict(),
+        "rng": {"train": session.rng.get_state(), "torch_cpu": torch.get_rng_state()},
+        "similarity": float(similarity), "metrics": {k: float(v) for k, v in metrics.items()},
+        "genre": genre or "",
+    }
+    path = save_checkpoint(state, ckpt_dir / f"epoch_{epoch:04d}.pt")
+    point_latest(path, ckpt_dir / "latest.pt")
+    return path
+
+
+def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
+                 logged: list[list[float]], run_dir: Path, genre: str | None,
+                 seconds: float) -> EpochReport:
+    """Evaluate, save samples and checkpoint; the record the loop sends."""
+    config = session.config
+    samples, metrics, similarity = evaluator.evaluate(session.G)
+    paths = save_samples(samples, config.samples_per_epoch, run_dir / "samples", epoch, genre)
+    ckpt = write_checkpoint(session, epoch, step, similarity, metrics, genre, run_dir / "checkpoints")
+    means = np.array(logged).mean(0) if logged else [math.nan] * 4
+    return EpochReport(epoch=epoch, step=step, critic_loss=float(means[0]),
+                       generator_loss=float(means[1]), wasserstein=float(means[2]),
+                       metrics=metrics, similarity=similarity, ceiling=float(evaluator.ceiling),
+                       sample_paths=paths, checkpoint_path=str(ckpt), seconds=float(seconds),
+                       samples=samples[:config.samples_per_epoch].copy())

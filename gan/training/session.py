@@ -1,0 +1,175 @@
+"""Everything a run trains with, built once: models, optimisers, random
+stream, the update step, and (on resume) the state they continue from.
+
+``start_session`` checks the data and the checkpoint before anything is
+written, so bad input fails fast with a message; under torchrun rank 0
+reads the checkpoint and hands it to the other ranks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gan.config import TrainConfig, epoch_steps
+from gan.data.roll import STEPS_PER_BAR, TRACKS
+from gan.models.pitch_window import PitchWindow
+from gan.training.checkpoint import load_checkpoint
+
+# Model-shape settings a checkpoint must share with the run that resumes it.
+SHAPE_FIELDS = ("architecture", "width", "latent_size", "bars_per_sample")
+
+
+def check_data(data: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """The segments as a bool array, or a ValueError that says what is wrong."""
+    if not isinstance(data, np.ndarray):
+        raise ValueError(f"training data must be a numpy array, got {type(data).__name__}")
+    steps = config.bars_per_sample * STEPS_PER_BAR
+    if data.ndim != 4 or data.shape[1] != TRACKS or data.shape[2] != steps or data.shape[3] < 12:
+        raise ValueError(f"training data must be (segments, {TRACKS} voices, {steps} steps "
+                         f"= {config.bars_per_sample} bars x {STEPS_PER_BAR}, pitches); "
+                         f"got shape {tuple(data.shape)}")
+    if len(data) < 2:
+        raise ValueError(f"training needs at least 2 segments; the selection has {len(data)}")
+    if data.dtype != bool:
+        if not np.isin(data, (0, 1)).all():
+            raise ValueError("training data must be a piano roll of 0/1 (bool) values")
+        data = data.astype(bool)
+    if not data.any():
+        raise ValueError("training data has no notes at all")
+    return data
+
+
+def check_resumable(ckpt: dict, config: TrainConfig, data: np.ndarray) -> None:
+    saved = ckpt.get("config", {})
+    diffs = [f"{k}: checkpoint {saved.get(k)!r}, now {getattr(config, k)!r}"
+             for k in SHAPE_FIELDS if saved.get(k) != getattr(config, k)]
+    window = PitchWindow.fit(data)
+    saved_window = (ckpt.get("pitch_offset"), ckpt.get("n_pitches"), ckpt.get("full_pitches"))
+    if saved_window != (window.offset, window.size, window.full):
+        diffs.append(f"pitch rows: checkpoint {saved_window}, data {(window.offset, window.size, window.full)}")
+    if diffs:
+        raise ValueError("cannot resume: the checkpoint's model does not match this run ("
+                         + "; ".join(diffs) + ")")
+    if int(ckpt.get("epoch", 0)) >= config.epochs:
+        raise ValueError(f"cannot resume: the checkpoint is at epoch {ckpt.get('epoch')} and the "
+                         f"run has epochs = {config.epochs}; raise epochs to train further")
+
+
+def read_checkpoint(resume_from, config: TrainConfig, data: np.ndarray, ranks) -> dict | None:
+    """The checkpoint to resume from (checked against this run), or None.
+    Under torchrun rank 0 reads it and every rank gets it (or the same
+    error), so a multi-node run needs no shared folder to resume."""
+    from gan.training import distributed
+
+    if not ranks.distributed:
+        if resume_from is None:
+            return None
+        ckpt = load_checkpoint(resume_from)
+        check_resumable(ckpt, config, data)
+        return ckpt
+    outcome, failure = None, None
+    if ranks.is_main and resume_from is not None:
+        try:
+            ckpt = load_checkpoint(resume_from)
+            check_resumable(ckpt, config, data)
+            outcome = ("ok", ckpt)
+        except Exception as exc:  # every rank must hear of it before raising
+            failure, outcome = exc, ("error", str(exc))
+    outcome = distributed.broadcast(outcome, ranks)
+    if failure is not None:
+        raise failure  # rank 0 raises what a single process would
+    if outcome is not None and outcome[0] == "error":
+        raise ValueError(outcome[1])
+    return None if outcome is None else outcome[1]
+
+
+@dataclass
+class Session:
+    config: TrainConfig
+    ranks: Any
+    device: Any
+    window: PitchWindow
+    n_segments: int
+    n_steps: int
+    G: Any  # the plain models (not DistributedDataParallel wrappers)
+    D: Any
+    opt_g: Any
+    opt_d: Any
+    rng: Any  # torch.Generator of batches and noise (checkpointed)
+    trainer: Any  # gan.training.wgan.Trainer
+    epoch: int = 0  # epochs done
+    step: int = 0  # generator steps done
+    similarity: float = float("nan")  # of the last finished epoch
+
+    @property
+    def steps_per_epoch(self) -> int:
+        # An epoch is one pass over the data by all ranks together.
+        return epoch_steps(self.config, self.n_segments, self.ranks.world_size)
+
+
+def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: dict | None) -> Session:
+    """Models, optimisers and trainer for ``data`` on ``device``, continuing
+    from ``ckpt`` when given."""
+    import torch
+
+    from gan.models import build_models
+    from gan.training import distributed
+    from gan.training.wgan import Trainer
+
+    n_segments, _, n_steps, _ = data.shape
+    window = PitchWindow.fit(data)  # the model sees only the rows the music uses
+    torch.manual_seed(config.seed)  # the models' initial weights
+    G, D = build_models(config, n_steps, window.size)
+    G.pitch_window = window
+    # Voices that never play two pitches at once are generated that way too.
+    G.monophonic = bool((data.sum(-1) <= 1).all())
+    G, D = G.to(device), D.to(device)
+    betas = (config.beta1, config.beta2)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.generator_lr, betas=betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.critic_lr, betas=betas)
+    rng = torch.Generator(device=device).manual_seed(config.seed)
+    session = Session(config, ranks, device, window, n_segments, n_steps, G, D, opt_g, opt_d, rng,
+                      trainer=None)
+    if ckpt is not None:
+        G.load_state_dict(ckpt["generator"])
+        D.load_state_dict(ckpt["critic"])
+        opt_g.load_state_dict(ckpt["opt_generator"])
+        opt_d.load_state_dict(ckpt["opt_critic"])
+        rng.set_state(ckpt["rng"]["train"])
+        torch.set_rng_state(ckpt["rng"]["torch_cpu"])
+        session.epoch, session.step = int(ckpt["epoch"]), int(ckpt["step"])
+        session.similarity = float(ckpt.get("similarity", float("nan")))
+    if ranks.rank > 0:
+        # Other ranks draw their own batches and noise (rank 0 keeps the
+        # single-process stream, which is the one checkpoints save).
+        rng.manual_seed(config.seed + 1_000_003 * ranks.rank + session.step)
+    autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    # Wrapped after loading: DDP starts every rank from rank 0's weights.
+    session.trainer = Trainer(
+        distributed.wrap(G, device, ranks), distributed.wrap(D, device, ranks), opt_g, opt_d,
+        gp_weight=config.gp_weight, rng=rng, batch_size=config.batch_size,
+        data=torch.as_tensor(window.crop(distributed.shard(data, ranks)), device=device),
+        autocast_dtype=autocast, reconstruction_weight=config.reconstruction_weight)
+    return session
+
+
+def set_cpu_threads(session: Session) -> str:
+    """Pick torch's CPU threads for this run; the device label for the log."""
+    import torch
+
+    from gan.models import count_parameters
+    from gan.training.device import cpu_threads, cpu_threads_for, device_label
+
+    label = device_label(session.device)
+    if session.device.type == "cpu":
+        ranks = session.ranks
+        if ranks.distributed:
+            # Ranks on one node share its cores; more threads each only spin.
+            torch.set_num_threads(cpu_threads_for(0, max(1, cpu_threads() // ranks.local_world_size)))
+        else:
+            torch.set_num_threads(cpu_threads_for(count_parameters(session.G), cpu_threads()))
+        label += f" ({torch.get_num_threads()} of {cpu_threads()} cores)"
+    return label

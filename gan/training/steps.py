@@ -1,0 +1,46 @@
+"""How one training iteration runs: ``critic_updates`` critic steps, then
+one generator step, returning the four losses as one tensor on the device.
+
+``make_runner`` picks the way. Today that is always the eager loop; a
+device-specific runner (a CUDA graph replay) plugs in here, so the loop in
+``gan.training.loop`` never changes with the way iterations are executed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from gan.config import TrainConfig
+
+
+class Cancelled(Exception):
+    """``should_stop`` answered yes between two updates."""
+
+
+class EagerIterations:
+    """Plain Python: each update is its own series of kernel launches."""
+
+    name = "eager"
+
+    def __init__(self, trainer, critic_updates: int):
+        self.trainer = trainer
+        self.critic_updates = int(critic_updates)
+
+    def __call__(self, should_stop: Callable[[], bool]):
+        """-> tensor ``[critic loss, generator loss, Wasserstein, penalty]``."""
+        import torch
+
+        for _ in range(self.critic_updates):
+            if should_stop():
+                raise Cancelled
+            d_loss, wass, gp = self.trainer.critic_step()
+        if should_stop():
+            raise Cancelled
+        g_loss = self.trainer.generator_step()
+        return torch.stack([d_loss, g_loss, wass, gp])
+
+
+def make_runner(trainer, config: TrainConfig, device, notice: Callable[[str], None]):
+    """The iteration runner for this device. ``notice`` takes a sentence for
+    the job's events (for example why a faster path was not used)."""
+    return EagerIterations(trainer, config.critic_updates)
