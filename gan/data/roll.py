@@ -85,3 +85,39 @@ def roll_to_notes(roll: np.ndarray) -> np.ndarray:
         return empty_notes()
     notes = np.concatenate(rows).astype(np.int32)
     return notes[np.lexsort((notes[:, 3], notes[:, 1], notes[:, 0]))]
+
+
+# -- note-state rolls ------------------------------------------------------
+# A bool roll cannot tell a held note from two repeated ones, nor (once
+# notes touch) where a sixteenth ends. A note-state roll can: int8
+# (tracks, steps, pitches) with SILENT, HOLD (the note goes on sounding) or
+# ONSET (a note starts here) in each cell. Every note covers its whole
+# duration, so ``state > 0`` is what sounds and ``state == ONSET`` where
+# notes start; the round trip note rows -> state -> note rows is exact.
+SILENT, HOLD, ONSET = 0, 1, 2
+
+
+def frames(roll: np.ndarray) -> np.ndarray:
+    """Bool: which cells sound (state rolls, bool rolls or scores > 0.5)."""
+    roll = np.asarray(roll)
+    if roll.dtype == bool:
+        return roll
+    if roll.dtype.kind in "iu":
+        return roll > 0
+    return roll > 0.5
+
+
+def onsets(roll: np.ndarray) -> np.ndarray:
+    """Bool: where notes start. A state roll says so; for a plain bool roll
+    every run of sounding steps counts as one note (repeats merge)."""
+    roll = np.asarray(roll)
+    if roll.dtype.kind in "iu" and roll.dtype != bool:
+        return roll == ONSET
+    sounding = frames(roll)
+    before = np.zeros_like(sounding)
+    before[..., 1:, :] = sounding[..., :-1, :]
+    return sounding & ~before
+
+
+def is_state_roll(roll: np.ndarray) -> bool:
+    return np.asarray(roll).dtype == np.int8
