@@ -7,9 +7,10 @@ instrument, rewrites only that track's program changes with mido.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
+
+from gan.util.atomic import atomic_path
 
 from app.audio.score import ScoreError, load_score
 
@@ -31,16 +32,11 @@ def export_midi(src, dst, programs: dict[int, int] | None = None) -> Path:
     _check_target(dst, (".mid", ".midi"))
     if not src.is_file():
         raise ExportError(f"MIDI file not found: {src}")
-    tmp = dst.with_name(dst.name + ".part")
-    try:
+    with atomic_path(dst) as tmp:
         if not programs:
             shutil.copyfile(src, tmp)
         else:
             _write_with_programs(src, tmp, programs)
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return dst
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gan.util.atomic import atomic_path
+
 from app.audio.score import Score, load_score
 from app.audio.soundfonts import SoundfontError, default_soundfont
 from app.audio.synth import DEFAULT_SAMPLE_RATE, StemRenderer
@@ -61,17 +63,11 @@ def write_wav(path, audio: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE) -
     if audio.ndim == 1:
         audio = audio[:, None]
     pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with wave.open(str(tmp), "wb") as fh:
-            fh.setnchannels(audio.shape[1])
-            fh.setsampwidth(2)
-            fh.setframerate(int(sample_rate))
-            fh.writeframes(pcm.tobytes())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, wave.open(str(tmp), "wb") as fh:
+        fh.setnchannels(audio.shape[1])
+        fh.setsampwidth(2)
+        fh.setframerate(int(sample_rate))
+        fh.writeframes(pcm.tobytes())
     return path
 
 

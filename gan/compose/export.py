@@ -17,6 +17,7 @@ import numpy as np
 
 from gan.compose.melody import Melody
 from gan.data.roll import STEPS_PER_BEAT, VOICE_NAMES
+from gan.util.atomic import atomic_path
 
 TICKS_PER_BEAT = 480
 VELOCITY = 80
@@ -92,14 +93,8 @@ def write_composition(path: str | os.PathLike, notes: np.ndarray, melody: Melody
         track.append(mido.MetaMessage("end_of_track", time=0))
         mid.tracks.append(track)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         mid.save(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

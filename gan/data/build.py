@@ -24,6 +24,7 @@ from gan.data.convert import (ACCEPTED_METRES, RENAISSANCE_METRES, ConvertStats,
                                  score_to_pieces)
 from gan.data.dataset_file import Piece, write_pieces
 from gan.data.segments import segment_count_of
+from gan.util.atomic import atomic_write_text
 
 COMMITTED_GENRES = ("chorale", "string_quartet")
 ON_DEMAND_GENRES = ("renaissance", "folk")
@@ -291,7 +292,5 @@ def update_manifest(report: BuildReport, manifest: Path | None = None) -> Path:
     entry["size_bytes"] = Path(report.path).stat().st_size
     entry.pop("path", None)
     data.setdefault("genres", {})[report.genre] = entry
-    tmp = manifest.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    os.replace(tmp, manifest)
+    atomic_write_text(manifest, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     return manifest

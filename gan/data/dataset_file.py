@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from gan.util.atomic import atomic_path
 
 FORMAT_VERSION = 1
 
@@ -61,19 +62,12 @@ def write_pieces(path: str | os.PathLike, pieces: list[Piece], extra: dict | Non
             for p in pieces
         ],
     }
-    fd, tmp = tempfile.mkstemp(prefix=path.stem + ".", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(
             tmp, notes=notes, offsets=offsets,
             n_bars=np.array([p.n_bars for p in pieces], dtype=np.int32),
             meta=np.array(json.dumps(meta, ensure_ascii=False)),
         )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a dataset is not a secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -5,12 +5,12 @@ repeated notes stay apart). The file goes to a temporary name first."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from gan.data.roll import STEPS_PER_BEAT, TRACKS, VOICE_NAMES, roll_to_notes
+from gan.util.atomic import atomic_path
 
 # General MIDI programs (0-based) per genre, top voice first.
 GENRE_PROGRAMS: dict[str, tuple[int, int, int, int]] = {
@@ -60,11 +60,8 @@ def notes_to_midi(notes: np.ndarray, path: str | os.PathLike, tempo: float = 100
                                                start=start * seconds_per_step,
                                                end=(start + dur) * seconds_per_step))
         pm.instruments.append(inst)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pm.write(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pm.write(str(tmp))
 
 
 def roll_to_midi(roll: np.ndarray, path: str | os.PathLike, tempo: float = 100.0,
