@@ -250,11 +250,11 @@ def test_change_counter_moves_on_writes_not_heartbeats(store):
 
 
 def test_one_connection_per_thread(store):
-    mine = store._conn()
+    mine = store.db.conn()
     seen = []
 
     def work():
-        seen.append(store._conn())
+        seen.append(store.db.conn())
         store.add_event(_job(store), "from a thread")
         store.close()
 
@@ -262,7 +262,7 @@ def test_one_connection_per_thread(store):
     t.start()
     t.join()
     assert seen and seen[0] is not mine
-    assert store._conn() is mine
+    assert store.db.conn() is mine
     assert len(store.list()) == 1
 
 
@@ -354,8 +354,13 @@ def test_unwritable_location_gives_store_error(tmp_path):
 def test_damaged_database_gives_store_error(tmp_path):
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not sqlite" * 100)
+    store = JobStore(path)  # opens, so what can be read still can
+    assert store.damage
     with pytest.raises(StoreError, match="damaged"):
-        JobStore(path)
+        store.list()
+    with pytest.raises(StoreError, match="jobs recover"):
+        store.create("x", preset("smoke"), [])
+    assert path.read_bytes() == b"this is not sqlite" * 100  # nothing written
 
 
 def test_jobs_package_is_qt_free():
@@ -394,12 +399,12 @@ def test_forked_child_opens_its_own_connection(store):
     import os
 
     job = _job(store)
-    parent_conn = store._conn()
+    parent_conn = store.db.conn()
     pid = os.fork()
     if pid == 0:  # child: write through the inherited store object
         code = 1
         try:
-            code = 0 if store._conn() is not parent_conn else 3
+            code = 0 if store.db.conn() is not parent_conn else 3
             store.add_event(job, "from the forked child")
         except BaseException:
             code = 2

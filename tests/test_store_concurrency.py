@@ -9,6 +9,7 @@ import textwrap
 import threading
 import time
 
+from app.jobs import database as database_module
 from app.jobs import store as store_module
 from app.jobs.records import StepRow
 from app.jobs.store import JobStore
@@ -71,7 +72,7 @@ def test_two_processes_and_a_thread_write_at_once():
 
 def test_lock_held_longer_than_busy_timeout_is_waited_out(monkeypatch):
     """SQLite gives up after busy_timeout; the store keeps retrying."""
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 50)
     store = JobStore()
     job = store.create("j", preset("smoke"), [])
     # Another program holds the write lock for 0.6 s (12 busy timeouts).

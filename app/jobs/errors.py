@@ -18,6 +18,25 @@ class StoreError(RuntimeError):
     """The job store cannot be read or written (read-only, full disk, ...)."""
 
 
+RECOVER_COMMAND = "python main.py jobs recover"
+
+
+class StoreDamaged(StoreError):
+    """The database file has damaged pages. Nothing is written to it; the
+    message says how to recover (back it up, rebuild from the job folders)."""
+
+    def __init__(self, path: Path | str, detail: str):
+        self.path, self.detail = Path(path), detail
+        super().__init__(
+            f"the job database {path} is damaged ({detail}); nothing was written to it. "
+            f"To recover: `{RECOVER_COMMAND}` keeps the damaged file as a backup beside it "
+            f"and rebuilds the jobs from their folders (checkpoints and samples)")
+
+
+class StoreReadOnly(StoreError):
+    """A store opened read-only was asked to change something."""
+
+
 class InvalidTransition(ValueError):
     """A status change the job life cycle does not allow."""
 
@@ -46,6 +65,13 @@ def is_busy(exc: BaseException) -> bool:
         text in str(exc).lower() for text in _BUSY_TEXTS)
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True when SQLite says the file itself is damaged (not the disk)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text
+                                                       or "not a database" in text)
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).lower()
     code = getattr(exc, "errno", None)
@@ -59,7 +85,7 @@ def _reason(exc: BaseException) -> str:
         return "cannot open or create it"
     if "disk i/o error" in text:
         return "disk error: the disk may be full or read-only"
-    if "malformed" in text or "not a database" in text:
+    if is_damage(exc):
         return "the database file is damaged"
     return "file system error"
 
@@ -75,6 +101,10 @@ def _folder_read_only(path: Path | str) -> bool:
 def friendly(exc: BaseException, path: Path | str) -> StoreError:
     """Wrap a low-level error in a StoreError naming ``path`` and the cause."""
     reason = _reason(exc)
+    if reason == "the database file is damaged":
+        err = StoreDamaged(path, str(exc))
+        err.__cause__ = exc
+        return err
     if reason == "cannot open or create it" and _folder_read_only(path):
         reason = "read-only"
     detail = getattr(exc, "strerror", None) or str(exc)

@@ -26,6 +26,23 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def job_from_row(row, jobs_root: Path, queue_rank: dict[int, int]) -> "Job":
+    """A ``jobs`` row as a ``Job`` (``queue_rank``: id -> place in the queue)."""
+    return Job(
+        id=row["id"], name=row["name"], status=row["status"],
+        architecture=row["architecture"] or "", config=config_from_json(row["config"]),
+        tags=list(json.loads(row["tags"] or "[]")), tag_mode=row["tag_mode"] or "any",
+        created=row["created"] or 0.0, started=row["started"], finished=row["finished"],
+        epoch=row["epoch"] or 0, total_epochs=row["total_epochs"] or 0,
+        step=row["step"] or 0, total_steps=row["total_steps"] or 0,
+        similarity=row["similarity"], best_similarity=row["best_similarity"],
+        best_epoch=row["best_epoch"], error=row["error"] or "",
+        eta_seconds=row["eta_seconds"], steps_per_second=row["steps_per_second"],
+        device=row["device"] or "", world_size=row["world_size"] or 1,
+        job_dir=Path(row["job_dir"] or jobs_root / str(row["id"])),
+        queue_position=queue_rank.get(row["id"], -1))
+
+
 def config_from_json(text: str | None) -> TrainConfig:
     """Tolerant on purpose: a job written by an older or newer version keeps
     loading (unknown keys dropped, missing ones take today's defaults)."""

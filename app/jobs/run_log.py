@@ -1,6 +1,6 @@
 """What the runner writes while a job trains: the training seam's records
-turned into rows. Part of JobStore (a mixin so store.py stays readable);
-each method is one short transaction."""
+turned into rows. ``JobStore`` holds one ``RunLog`` and hands these methods
+out as its own; each method is one short transaction."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import json
 import math
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+from app.jobs import lifecycle
+from app.jobs.database import Database
 
 if TYPE_CHECKING:
     from gan.training.events import EpochReport, RunStarted
 
     from app.jobs.records import StepRow
-
 
 
 def _num(value: Any) -> float | None:
@@ -24,11 +26,12 @@ def _num(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class RunLogMixin:
-    _tx: Callable[..., Any]
+class RunLog:
+    def __init__(self, db: Database):
+        self.db = db
 
     @staticmethod
-    def _refresh_best(conn: sqlite3.Connection, job_id: int) -> None:
+    def refresh_best(conn: sqlite3.Connection, job_id: int) -> None:
         """Latest and best similarity come from the epoch rows, so redone
         epochs after a resume never leave stale figures behind."""
         last = conn.execute("SELECT epoch, step, similarity FROM epochs WHERE job_id = ? "
@@ -57,14 +60,14 @@ class RunLogMixin:
                  ev.total_epochs * ev.steps_per_epoch, ev.start_epoch, ev.start_step,
                  json.dumps({k: _num(v) for k, v in ev.reference_metrics.items()}),
                  _num(ev.ceiling), time.time(), job_id))
-            self._refresh_best(conn, job_id)
+            self.refresh_best(conn, job_id)
             what = (f"Resumed at epoch {ev.start_epoch}" if ev.start_epoch
                     else "Training started")
-            self._event(conn, job_id, f"{what} on {ev.device}: {ev.n_segments} segments, "
-                                      f"{ev.steps_per_epoch} steps per epoch, "
-                                      f"{ev.generator_params:,} generator parameters")
+            lifecycle.event(conn, job_id, f"{what} on {ev.device}: {ev.n_segments} segments, "
+                                          f"{ev.steps_per_epoch} steps per epoch, "
+                                          f"{ev.generator_params:,} generator parameters")
 
-        self._tx(do)
+        self.db.tx(do)
 
     def record_steps(self, job_id: int, rows: Sequence["StepRow"], step: int,
                      steps_per_second: float | None, eta_seconds: float | None) -> None:
@@ -79,7 +82,7 @@ class RunLogMixin:
                          (step, _num(steps_per_second), _num(eta_seconds), time.time(),
                           job_id))
 
-        self._tx(do)
+        self.db.tx(do)
 
     def record_epoch(self, job_id: int, ev: "EpochReport") -> None:
         def do(conn: sqlite3.Connection) -> None:
@@ -101,19 +104,19 @@ class RunLogMixin:
                               for i, p in enumerate(ev.sample_paths)])
             conn.execute("UPDATE jobs SET epoch = ?, step = ?, heartbeat = ? WHERE id = ?",
                          (ev.epoch, ev.step, now, job_id))
-            self._refresh_best(conn, job_id)
+            self.refresh_best(conn, job_id)
             sim = _num(ev.similarity)
-            self._event(conn, job_id, f"Epoch {ev.epoch}: similarity "
-                                      f"{'n/a' if sim is None else f'{sim:.3f}'}, "
-                                      f"{ev.seconds:.1f} s")
+            lifecycle.event(conn, job_id, f"Epoch {ev.epoch}: similarity "
+                                          f"{'n/a' if sim is None else f'{sim:.3f}'}, "
+                                          f"{ev.seconds:.1f} s")
 
-        self._tx(do)
+        self.db.tx(do)
 
     def record_finished(self, job_id: int, status: str, error: str = "") -> None:
         """running -> completed | failed | cancelled."""
-        self._tx(lambda conn: self._transition(conn, job_id, status, error))
+        self.db.tx(lambda conn: lifecycle.transition(conn, job_id, status, error))
 
     def heartbeat(self, job_id: int) -> None:
-        self._tx(lambda conn: conn.execute(
+        self.db.tx(lambda conn: conn.execute(
             "UPDATE jobs SET heartbeat = ? WHERE id = ? AND status = 'running'",
             (time.time(), job_id)), bump=False)
