@@ -68,3 +68,87 @@ def test_latest_points_at_the_newest(tmp_path):
     point_latest(b, latest)
     assert load_checkpoint(latest)["epoch"] == 2
     assert load_checkpoint(a)["epoch"] == 1
+
+
+# -- issue 15: full disk, damaged files, leftovers of a kill ------------------
+
+def _exited_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_too_little_space_is_refused_before_writing(tmp_path):
+    from gan.training.checkpoint import DiskFull, ensure_space, free_bytes
+
+    path = tmp_path / "epoch_0001.pt"
+    with pytest.raises(DiskFull) as info:
+        ensure_space(path, free_bytes(tmp_path) + 10**12)
+    text = str(info.value)
+    assert "disk is full" in text and str(tmp_path) in text and "MB" in text
+    assert info.value.needed > info.value.free and not path.exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 2 MiB file system (tmpfs; needs root, as on these machines)."""
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_says_so_and_keeps_the_saved_checkpoint(tiny_disk):
+    from gan.training.checkpoint import DiskFull
+
+    first = save_checkpoint({"epoch": 1, "w": torch.zeros(1000)}, tiny_disk / "epoch_0001.pt")
+    point_latest(first, tiny_disk / "latest.pt")
+    big = {"epoch": 2, "w": torch.zeros(600_000)}  # 2.4 MB: more than the disk holds
+    with pytest.raises(DiskFull, match=f"disk is full.*{tiny_disk}.*needs about 2.7 MB"):
+        save_checkpoint(big, tiny_disk / "epoch_0002.pt")
+    assert load_checkpoint(tiny_disk / "latest.pt")["epoch"] == 1
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["epoch_0001.pt", "latest.pt"]
+    # the estimate (tensor bytes) passes, but the disk fills while torch
+    # writes (here: 2.4 MB of plain numbers): still DiskFull, nothing lost
+    with pytest.raises(DiskFull, match="disk is full"):
+        save_checkpoint({"epoch": 2, "numbers": list(range(600_000))}, tiny_disk / "epoch_0002.pt")
+    assert load_checkpoint(tiny_disk / "latest.pt")["epoch"] == 1
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["epoch_0001.pt", "latest.pt"]
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(tmp_path):
+    from gan.training.checkpoint import newest_loadable
+
+    paths = [save_checkpoint({"epoch": e, "w": torch.ones(100)}, tmp_path / f"epoch_{e:04d}.pt")
+             for e in (1, 2, 3)]
+    latest = point_latest(paths[-1], tmp_path / "latest.pt")  # a hard link to epoch 3
+    with open(latest, "r+b") as fh:
+        fh.truncate(latest.stat().st_size // 2)  # truncates epoch_0003.pt too
+    found, skipped = newest_loadable([(3, paths[2]), (2, paths[1]), (1, paths[0])])
+    assert found == (2, paths[1])
+    assert skipped[0][0] == paths[2] and "not a readable checkpoint" in skipped[0][1]
+    assert newest_loadable([(3, paths[2])]) == (None, skipped)
+
+
+def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):
+    from gan.training.checkpoint import remove_stale_temp_files
+
+    dead = _exited_pid()
+    stale = tmp_path / f".epoch_0002.pt.tmp{dead}"
+    stale.write_bytes(b"half a checkpoint")
+    mine = tmp_path / f".epoch_0003.pt.tmp{os.getpid()}"  # a write in progress here
+    mine.write_bytes(b"being written")
+    other = tmp_path / ".notes.txt"  # not ours: never touched
+    other.write_text("user file")
+    kept = save_checkpoint({"epoch": 1}, tmp_path / "epoch_0001.pt")
+    assert remove_stale_temp_files(tmp_path) == [stale]
+    assert not stale.exists() and mine.exists() and other.exists() and kept.exists()
