@@ -38,7 +38,7 @@ def test_committed_chorales_load_with_tags(chorales):
 def test_segments_and_counts_agree(chorales):
     for bars in (1, 2, 4):
         segs = chorales.segments(bars)
-        assert segs.dtype == bool and segs.shape[1:] == (4, bars * STEPS_PER_BAR, N_PITCHES)
+        assert segs.dtype == np.int8 and segs.shape[1:] == (4, bars * STEPS_PER_BAR, N_PITCHES)
         assert len(segs) == chorales.segment_count(bars) == sum(chorales.tag_counts("genre", bars).values())
         assert segs.reshape(len(segs), -1).any(axis=1).all(), "silent windows are left out"
     assert 700 < chorales.segment_count(4) < 1500

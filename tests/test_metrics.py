@@ -57,18 +57,25 @@ def test_chroma_folds_octaves_onto_pitch_classes():
 def test_qualified_note_rate(m):
     assert m["qualified_note_rate/soprano"] == 1.0  # quarters
     assert m["qualified_note_rate/alto"] == pytest.approx(2 / 6)  # two whole notes, four 16ths
-    assert m["qualified_note_rate/bass"] == 0.5  # whole note yes, eighth no
+    assert m["qualified_note_rate/bass"] == 1.0  # a whole note and an eighth: both last 2+ steps
+
+
+def test_a_repeated_sixteenth_is_a_short_note_and_a_held_note_is_not():
+    roll = notes_to_roll(np.array([(0, 0, 1, 60), (0, 1, 4, 60), (0, 5, 1, 62)]), 16)[None]
+    out = piece_metrics(roll)
+    assert out["note_density/soprano"][0] == 3.0
+    assert out["qualified_note_rate/soprano"][0] == pytest.approx(1 / 3)
 
 
 def test_polyphony(m):
     assert m["polyphony/soprano"] == 0.0
-    assert m["polyphony/alto"] == pytest.approx(15 / 19)  # chord steps / sounding steps
+    assert m["polyphony/alto"] == pytest.approx(16 / 20)  # chord steps / sounding steps
 
 
 def test_in_scale_ratio_uses_the_best_fitting_key(m):
     assert m["in_scale_ratio/soprano"] == 1.0
     assert m["in_scale_ratio/alto"] == 1.0
-    assert m["in_scale_ratio/bass"] == pytest.approx(15 / 16)  # the F# is outside C major
+    assert m["in_scale_ratio/bass"] == pytest.approx(16 / 18)  # the F# is outside C major
 
 
 def test_in_scale_ratio_finds_a_minor_key():

@@ -10,6 +10,8 @@ import torch
 
 from gan.config import preset
 from gan.models import build_models, count_parameters
+from gan.data.roll import frames, roll_to_notes
+from gan.models import notes
 from gan.training.sampling import generate
 
 
@@ -19,27 +21,38 @@ def small(arch: str, **kw):
 
 @pytest.mark.parametrize("arch", ["unet", "musegan"])
 @pytest.mark.parametrize("bars,pitches", [(1, 84), (2, 60), (4, 50), (3, 84)])
-def test_models_fit_the_chosen_bars_and_pitch_range(arch, bars, pitches):
+@pytest.mark.parametrize("monophonic", [True, False])
+def test_models_fit_the_chosen_bars_and_pitch_range(arch, bars, pitches, monophonic):
     cfg = small(arch, bars_per_sample=bars)
-    G, D = build_models(cfg, bars * 16, pitches)
+    G, D = build_models(cfg, bars * 16, pitches, monophonic)
     torch.manual_seed(0)
+    n, steps = 3, bars * 16
     if arch == "unet":
-        melody = (torch.rand(3, bars * 16, pitches) < 0.1).float()
-        out = G(melody, torch.randn(3, cfg.latent_size))
-        assert torch.equal(out[:, 0], melody)  # the given melody stays on top
+        melody = (torch.rand(n, steps, pitches) < 0.1).float()
+        inputs = (melody, melody, torch.randn(n, cfg.latent_size))
     else:
-        out = G(torch.randn(3, *G.latent_shape()))
-    assert out.shape == (3, 4, bars * 16, pitches)
-    assert out.min() >= 0 and out.max() <= 1
-    scores = D(out)
-    assert scores.shape == (3,)
-    scores.sum().backward()  # the critic is differentiable end to end
+        inputs = (torch.randn(n, *G.latent_shape()),)
+    maps = G(*inputs)
+    assert maps.shape == (n, len(G.voices), notes.MAPS, steps, pitches)
+    probs = G.probabilities(*inputs)
+    assert probs.frames.shape == (n, len(G.voices), steps, pitches)
+    assert probs.frames.min() >= 0 and probs.frames.max() <= 1
+    if monophonic:  # one choice per step: the pitches and the rest share one unit of probability
+        total = probs.frames.sum(-1) + probs.rest
+        assert torch.allclose(total, torch.ones_like(total), atol=1e-5)
+    frames, starts = notes.straight_through(probs, monophonic)
+    if arch == "unet":
+        frames, starts = torch.cat([melody[:, None], frames], 1), torch.cat([melody[:, None], starts], 1)
+    scores = D(torch.cat([frames, starts], 1))
+    assert scores.shape == (n,)
+    scores.sum().backward()  # critic and generator are differentiable end to end
+    assert next(G.parameters()).grad is not None
 
 
 def test_lab_unet_matches_the_hosted_console_size():
     G, D = build_models(preset("lab", "unet"), 64, 84)
-    assert count_parameters(G) == pytest.approx(8.3e6, rel=0.05)
-    assert count_parameters(D) == pytest.approx(2.8e6, rel=0.05)
+    assert count_parameters(G) == pytest.approx(8.3e6, rel=0.06)
+    assert count_parameters(D) == pytest.approx(2.8e6, rel=0.06)
 
 
 def test_musegan_voices_differ_per_track():
@@ -47,7 +60,7 @@ def test_musegan_voices_differ_per_track():
     G, _ = build_models(cfg, 32, 84)
     torch.manual_seed(1)
     out = G(torch.randn(2, *G.latent_shape()))
-    assert not torch.allclose(out[:, 0], out[:, 1])  # per-track generators
+    assert not torch.allclose(out[:, 0, notes.PITCH], out[:, 1, notes.PITCH])  # per-track generators
 
 
 def test_generate_is_repeatable_and_validates_the_melody():
@@ -58,9 +71,9 @@ def test_generate_is_repeatable_and_validates_the_melody():
     melody[:, :8, 48] = True
     a = generate(G, melody=melody, seed=3)
     b = generate(G, melody=melody, seed=3)
-    assert a.dtype == bool and a.shape == (2, 4, 32, 84)
+    assert a.dtype == np.int8 and a.shape == (2, 4, 32, 84)
     assert np.array_equal(a, b)
-    assert np.array_equal(a[:, 0], melody)
+    assert np.array_equal(frames(a[:, 0]), melody)
     assert G.training  # restored after generating
     with pytest.raises(ValueError, match="melody must be"):
         generate(G, melody=np.zeros((2, 16, 84), dtype=bool))
@@ -76,19 +89,42 @@ def test_unknown_architecture_and_partial_bars_are_refused():
         build_models(bogus, 32, 84)
 
 
-def test_monophonic_binarize_holds_one_pitch_per_run():
-    from gan.models.layers import binarize
+def _probs(frames, rest=None, onsets=None):
+    """NoteProbs for hand-made probabilities (1 piece, 1 voice)."""
+    frames = frames[None, None]
+    rest = None if rest is None else rest[None, None]
+    if onsets is None:
+        onsets = torch.zeros((*frames.shape[:-1], 1 if rest is not None else frames.shape[-1]))
+    else:
+        onsets = onsets[None, None]
+    return notes.NoteProbs(frames, onsets, rest, frames, onsets)
 
-    p = torch.zeros(1, 1, 8, 5)
-    p[0, 0, 0:3, 1] = 0.9  # a three-step run, mostly pitch 1 ...
-    p[0, 0, 1, 2] = 0.95  # ... whose middle step prefers pitch 2
-    p[0, 0, 4:6, 3] = 0.7
-    p[0, 0, 5, 4] = 0.6
-    p[0, 0, 7, 0] = 0.3  # below the threshold: silent
-    hard = binarize(p, 0.5, monophonic=True)[0, 0]
-    expected = torch.zeros(8, 5, dtype=torch.bool)
-    expected[0:3, 1] = True
-    expected[4:6, 3] = True
-    assert torch.equal(hard, expected)
-    poly = binarize(p, 0.5, monophonic=False)[0, 0]
-    assert poly[1, 1] and poly[1, 2] and poly[5, 4]  # every pitch above 0.5
+
+def test_monophonic_notes_hold_one_pitch_and_start_where_asked():
+    T, P = 8, 5
+    p = torch.zeros(T, P)
+    rest = torch.ones(T)
+    p[0:3, 1], rest[0:3] = 0.9, 0.1  # a three-step note, mostly pitch 1 ...
+    p[1, 1], p[1, 2] = 0.4, 0.5  # ... whose middle step slightly prefers pitch 2
+    p[4:6, 3], rest[4:6] = 0.8, 0.2  # two steps of pitch 3 ...
+    onsets = torch.zeros(T, 1)
+    onsets[5] = 0.9  # ... repeated: a new note starts at step 5
+    rest[7], p[7, 0] = 0.6, 0.4  # a rest is likelier: silent
+    sounding, starts = notes.decide(_probs(p, rest, onsets), monophonic=True)
+    state = notes.to_state(sounding, starts)[0, 0]
+    expected = torch.zeros(T, P, dtype=torch.int8)
+    expected[0:3, 1] = torch.tensor([2, 1, 1], dtype=torch.int8)  # the step's flicker does not split it
+    expected[4:6, 3] = torch.tensor([2, 2], dtype=torch.int8)  # two notes, not one held
+    assert torch.equal(state, expected)
+    assert roll_to_notes(state[None].numpy()).tolist() == [[0, 0, 3, 25], [0, 4, 1, 27], [0, 5, 1, 27]]
+
+
+def test_polyphonic_notes_sound_every_likely_pitch():
+    p = torch.zeros(4, 3)
+    p[0:4, 0] = 0.9
+    p[0:2, 2] = 0.7
+    onsets = torch.zeros(4, 3)
+    onsets[2, 0] = 0.8
+    sounding, starts = notes.decide(_probs(p, None, onsets), monophonic=False)
+    assert sounding[0, 0, :, 0].all() and sounding[0, 0, :2, 2].all() and not sounding[0, 0, 2:, 2].any()
+    assert starts[0, 0, :, 0].tolist() == [True, False, True, False]

@@ -7,7 +7,7 @@ windows that overlap by one bar (hop = window - 1 bar; with one-bar models
 the windows just follow each other), every window of a take uses the *same*
 latent vector, and the windows' note probabilities are crossfaded across
 each overlap bar (the earlier window's weight falls linearly from 1 to 0 over
-the bar while the later one's rises) before the 0.5 threshold. Both windows
+the bar while the later one's rises) before they become notes. Both windows
 saw the same melody in that bar, so their voices already agree roughly; the
 crossfade makes the hand-over gradual, so voices join up across windows
 instead of jumping at a window edge.
@@ -57,7 +57,7 @@ class Take:
         return f"seed {self.seed}"
 
     def roll(self, n_steps: int | None = None) -> np.ndarray:
-        """Bool roll (4, steps, 84) for display (notes outside the roll's range left out)."""
+        """Note-state roll (4, steps, 84) for display (notes outside the roll's range left out)."""
         end = int((self.notes[:, 1] + self.notes[:, 2]).max()) if len(self.notes) else 0
         return notes_to_roll(self.notes, n_steps or -(-end // STEPS_PER_BAR) * STEPS_PER_BAR)
 
@@ -135,9 +135,11 @@ def _latent(generator, seed: int):
 
 
 def accompany(generator, melody: Melody, seeds: list[int] | tuple[int, ...] = (0,), *,
-              preferred_range: tuple[int, int] | None = None, threshold: float = 0.5) -> Accompaniment:
+              preferred_range: tuple[int, int] | None = None) -> Accompaniment:
     """Three voices under the whole ``melody``, one take per seed (see the module notes)."""
     import torch
+
+    from gan.models import notes as note_maps
 
     if not getattr(generator, "conditional", False):
         raise ComposeError("this model writes pieces from noise (MuseGAN); it does not accompany "
@@ -168,8 +170,8 @@ def accompany(generator, melody: Melody, seeds: list[int] | tuple[int, ...] = (0
     padded_total = starts[-1] + window
     shifted = np.column_stack([np.zeros(len(melody.notes), dtype=np.int64), melody.notes[:, 0] + pad,
                                melody.notes[:, 1], melody.notes[:, 2] + shift])
-    melody_roll = notes_to_roll(shifted, padded_total)[0].astype(np.float32)
-    windows = np.stack([melody_roll[s:s + window, offset:offset + size] for s in starts])
+    melody_state = notes_to_roll(shifted, padded_total)[0]
+    windows = np.stack([melody_state[s:s + window, offset:offset + size] for s in starts])
     overlap = max(0, window - (starts[1] - starts[0])) if len(starts) > 1 else 0
     weights = np.stack([_crossfade_weights(window, i == 0, i == len(starts) - 1, overlap)
                         for i in range(len(starts))])
@@ -180,29 +182,49 @@ def accompany(generator, melody: Melody, seeds: list[int] | tuple[int, ...] = (0
     dropped = 0
     try:
         with torch.inference_mode():
-            mel = torch.as_tensor(windows, device=device)
+            mel_frames, mel_onsets = note_maps.from_state(torch.as_tensor(windows, device=device))
             for seed in seeds:
                 z = _latent(generator, seed).to(device)
                 z = z.repeat(len(starts), *([1] * (z.dim() - 1)))  # one latent for the whole take
-                probs = generator(mel, z)[:, 1:].float().cpu().numpy()  # (windows, 3, W, rows)
-                acc = np.zeros((3, padded_total, size), dtype=np.float32)
-                norm = np.zeros(padded_total, dtype=np.float32)
-                for i, s in enumerate(starts):
-                    acc[:, s:s + window] += probs[i] * weights[i][None, :, None]
-                    norm[s:s + window] += weights[i]
-                voices = (acc / norm[None, :, None]) > threshold
-                roll = np.zeros((4, padded_total, N_PITCHES), dtype=bool)
+                probs = generator.probabilities(mel_frames, mel_onsets, z)
+                voices = _decide_blended(probs, generator.monophonic, starts, weights, padded_total)
+                roll = np.zeros((4, padded_total, N_PITCHES), dtype=np.int8)
                 roll[1:, :, offset:offset + size] = voices
-                notes, lost = _back_to_melody_time(roll_to_notes(roll), pad, shift, total - pad)
+                notes_back, lost = _back_to_melody_time(roll_to_notes(roll), pad, shift, total - pad)
                 dropped += lost
                 melody_rows = np.column_stack([np.zeros(len(melody.notes), dtype=np.int64), melody.notes])
-                takes.append(Take(seed=int(seed), notes=np.concatenate([melody_rows, notes]).astype(np.int64)))
+                takes.append(Take(seed=int(seed),
+                                  notes=np.concatenate([melody_rows, notes_back]).astype(np.int64)))
     finally:
         generator.train(was_training)
     if dropped:
         messages.append(f"{dropped} accompaniment note(s) fell outside MIDI 0-127 after moving back "
                         f"and were left out.")
     return Accompaniment(melody=melody, takes=takes, transpose=shift, messages=messages)
+
+
+def _decide_blended(probs, monophonic: bool, starts: list[int], weights: np.ndarray,
+                    total: int) -> np.ndarray:
+    """The windows' note probabilities cross-faded into one take, then
+    turned into notes: (3, total, rows) note-state roll."""
+    import torch
+
+    from gan.models import notes as note_maps
+
+    def blend(x):  # (windows, 3, W, ...) -> (1, 3, total, ...)
+        x = x.float().cpu()
+        acc = torch.zeros((x.shape[1], total, *x.shape[3:]))
+        norm = torch.zeros(total)
+        for i, s in enumerate(starts):
+            w = torch.as_tensor(weights[i])
+            acc[:, s:s + x.shape[2]] += x[i] * w.view(1, -1, *([1] * (x.dim() - 3)))
+            norm[s:s + x.shape[2]] += w
+        return (acc / norm.view(1, -1, *([1] * (x.dim() - 3))))[None]
+
+    blended = note_maps.NoteProbs(blend(probs.frames), blend(probs.onsets),
+                              None if probs.rest is None else blend(probs.rest[..., None])[..., 0],
+                              probs.pitch_logits, probs.onset_logits)
+    return note_maps.to_state(*note_maps.decide(blended, monophonic))[0].numpy()
 
 
 def _pitch_rows(generator) -> tuple[int, int]:
@@ -246,8 +268,8 @@ def _require_unconditional(generator) -> None:
                            "from noise: give it a melody instead")
 
 
-def generate_pieces(generator, n: int, seed: int = 0, threshold: float = 0.5) -> np.ndarray:
-    """``n`` pieces as bool rolls (n, 4, steps, pitches); the same seed gives the same pieces."""
+def generate_pieces(generator, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` pieces as note-state rolls (n, 4, steps, pitches); the same seed gives the same pieces."""
     import torch
 
     _require_unconditional(generator)
@@ -257,7 +279,7 @@ def generate_pieces(generator, n: int, seed: int = 0, threshold: float = 0.5) ->
     z = torch.randn((int(n), *_latent_shape(generator)), generator=g)
     from gan.training.sampling import generate
 
-    return generate(generator, n=int(n), latents=z, threshold=threshold)
+    return generate(generator, n=int(n), latents=z)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -269,8 +291,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
-def interpolate(generator, seed_a: int, seed_b: int, steps: int = 5,
-                threshold: float = 0.5) -> np.ndarray:
+def interpolate(generator, seed_a: int, seed_b: int, steps: int = 5) -> np.ndarray:
     """``steps`` pieces (steps >= 2) from seed A's first piece to seed B's
     first piece: the ends equal ``generate_pieces(G, 1, seed)``."""
     import torch
@@ -287,5 +308,4 @@ def interpolate(generator, seed_a: int, seed_b: int, steps: int = 5,
     z = np.stack([slerp(ends[0], ends[1], float(t)) for t in ts]).reshape(int(steps), *shape)
     from gan.training.sampling import generate
 
-    return generate(generator, n=int(steps), latents=torch.as_tensor(z, dtype=torch.float32),
-                    threshold=threshold)
+    return generate(generator, n=int(steps), latents=torch.as_tensor(z, dtype=torch.float32))

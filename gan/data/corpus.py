@@ -163,11 +163,13 @@ class Corpus:
         return len(self._windows(bars_per_sample, balance))
 
     def segments(self, bars_per_sample: int, balance: bool = True) -> np.ndarray:
-        """Bool ``(N, 4, bars*16, 84)``: bar windows of every piece (see
-        ``window_starts``), silent windows left out, genres balanced when several."""
+        """Note-state rolls ``(N, 4, bars*16, 84)`` (int8, see gan.data.roll):
+        bar windows of every piece (see ``window_starts``), silent windows left
+        out, genres balanced when several. A note sounding into a window from
+        the bar before enters it held."""
         windows = self._windows(bars_per_sample, balance)
         width = int(bars_per_sample) * STEPS_PER_BAR
-        out = np.zeros((len(windows), TRACKS, width, N_PITCHES), dtype=bool)
+        out = np.zeros((len(windows), TRACKS, width, N_PITCHES), dtype=np.int8)
         current, roll = -1, None
         for row, (i, w) in enumerate(windows):
             if i != current:

@@ -28,7 +28,7 @@ def window_starts(n_bars: int, bars_per_sample: int) -> np.ndarray:
 def sounding_windows(piece: Piece, bars_per_sample: int) -> tuple[np.ndarray, np.ndarray]:
     """(first bars, bool per window: does any in-range note sound in it?).
 
-    Mirrors ``notes_to_roll`` (notes drawn ``max(1, duration - 1)`` steps)
+    Mirrors ``notes_to_roll`` (each note drawn over its whole duration)
     so counts agree with ``Corpus.segments`` without building rolls.
     """
     starts = window_starts(piece.n_bars, bars_per_sample)
@@ -39,7 +39,7 @@ def sounding_windows(piece: Piece, bars_per_sample: int) -> tuple[np.ndarray, np
     pitch, track = notes[:, 3], notes[:, 0]
     ok = (pitch >= LOWEST_PITCH) & (pitch < LOWEST_PITCH + N_PITCHES) & (track >= 0) & (track < TRACKS)
     start = notes[ok, 1].astype(np.int64)
-    end = start + np.maximum(1, notes[ok, 2].astype(np.int64) - 1)
+    end = start + np.maximum(1, notes[ok, 2].astype(np.int64))
     # per bar: does a note sound in it? then per window: any of its bars
     marks = np.zeros(piece.n_bars + 1, dtype=np.int64)
     np.add.at(marks, np.clip(start // STEPS_PER_BAR, 0, piece.n_bars), 1)

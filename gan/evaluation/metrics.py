@@ -3,15 +3,16 @@
 ``piece_metrics(rolls)`` maps ``"<metric>/<voice>"`` to one value per piece
 (NaN where a metric is undefined, e.g. the pitch range of a silent voice);
 ``summarize`` turns that into the means shown in the window, plus an overall
-``"<metric>"`` (mean over voices). Definitions (a roll step is a 16th note;
-rolls end each note one step early, see gan.data.roll):
+``"<metric>"`` (mean over voices). Rolls are note-state rolls (exact onsets,
+see gan.data.roll) or plain bool rolls (each run of steps one note).
+Definitions (a roll step is a 16th note):
 
 - empty_bar_rate: fraction of bars in which the voice plays nothing
   (1.0 = silent; the hosted console had this inverted).
 - pitch_classes_per_bar: distinct pitch classes used in a bar, mean over the
   voice's non-empty bars.
 - qualified_note_rate: fraction of the voice's notes lasting at least two
-  roll steps (a dotted eighth or longer: 16th/eighth fragments do not count).
+  roll steps (an eighth or longer: 16th fragments do not count).
 - polyphony: fraction of the voice's sounding steps with two or more pitches
   at once (0 for a single line, as chorale voices are).
 - in_scale_ratio: fraction of the voice's note-steps inside the piece's
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan.data.roll import LOWEST_PITCH, STEPS_PER_BAR, VOICE_NAMES
+from gan.data.roll import HOLD, LOWEST_PITCH, STEPS_PER_BAR, VOICE_NAMES, frames, is_state_roll, onsets
 
 METRICS = ("empty_bar_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony",
            "in_scale_ratio", "pitch_range", "note_density", "tonal_distance")
@@ -76,10 +77,14 @@ def _nan_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def piece_metrics(rolls: np.ndarray, lowest_pitch: int = LOWEST_PITCH) -> dict[str, np.ndarray]:
     """``"<metric>/<voice>"`` -> (n,) float array, for bool rolls (n, 4, steps, pitches)."""
     rolls = np.asarray(rolls)
-    if rolls.dtype != bool:
-        rolls = rolls > 0.5
     if rolls.ndim == 3:
         rolls = rolls[None]
+    note_starts = onsets(rolls)
+    # a note lasting into the next step: the next cell holds it (a state
+    # roll) or, for a plain bool roll, simply sounds
+    held_next = np.zeros(rolls.shape, dtype=bool)
+    held_next[:, :, :-1] = (rolls[:, :, 1:] == HOLD) if is_state_roll(rolls) else frames(rolls[:, :, 1:])
+    rolls = frames(rolls)
     n, tracks, steps, pitches = rolls.shape
     if steps % STEPS_PER_BAR:
         raise ValueError(f"rolls must be whole bars of {STEPS_PER_BAR} steps; got {steps} steps")
@@ -91,12 +96,7 @@ def piece_metrics(rolls: np.ndarray, lowest_pitch: int = LOWEST_PITCH) -> dict[s
     # Shared intermediate arrays (cheap: everything is a sum over the roll).
     bar_pc_steps = by_bar.sum(3) @ to_pc  # (n, tracks, bars, 12) note-steps per pitch class
     bar_active = by_bar.any((3, 4))  # (n, tracks, bars)
-    prev = np.zeros_like(rolls)
-    prev[:, :, 1:] = rolls[:, :, :-1]
-    onsets = rolls & ~prev
-    nxt = np.zeros_like(rolls)
-    nxt[:, :, :-1] = rolls[:, :, 1:]
-    n_notes = onsets.sum((2, 3))
+    n_notes = note_starts.sum((2, 3))
     sounding = rolls.sum(3)  # (n, tracks, steps): pitches at each step
     pc_steps = bar_pc_steps.sum(2)  # (n, tracks, 12)
     key_fit = pc_steps.sum(1) @ SCALES.T  # (n, 24): the piece's note-steps in each key
@@ -111,7 +111,7 @@ def piece_metrics(rolls: np.ndarray, lowest_pitch: int = LOWEST_PITCH) -> dict[s
         "empty_bar_rate": 1.0 - bar_active.mean(2),
         "pitch_classes_per_bar": _nan_div(((bar_pc_steps > 0).sum(3) * bar_active).sum(2),
                                           bar_active.sum(2)),
-        "qualified_note_rate": _nan_div((onsets & nxt).sum((2, 3)), n_notes),
+        "qualified_note_rate": _nan_div((note_starts & held_next).sum((2, 3)), n_notes),
         "polyphony": _nan_div((sounding >= 2).sum(2), (sounding >= 1).sum(2)),
         "in_scale_ratio": _nan_div((pc_steps * best_scale[:, None, :]).sum(2), pc_steps.sum(2)),
         "pitch_range": np.where(highest >= 0, highest - lowest, np.nan).astype(float),

@@ -1,8 +1,9 @@
 """WGAN-GP critic shared by both families.
 
 It sees the whole four-voice piece (the melody is voice 0, so for the
-accompaniment model it sees the piece together with its melody) as a
-4-channel image (time x pitch). No batch norm: the gradient penalty is
+accompaniment model it sees the piece together with its melody) as an
+8-channel image (time x pitch): which cells sound, and where notes start,
+for each voice. No batch norm: the gradient penalty is
 defined per sample, and batch statistics would couple the samples.
 """
 
@@ -15,12 +16,12 @@ from gan.models.layers import padded_pitches
 
 
 class Critic(nn.Module):
-    def __init__(self, n_steps: int, n_pitches: int, width: int = 16, tracks: int = 4):
+    def __init__(self, n_steps: int, n_pitches: int, width: int = 16, tracks: int = 4, planes: int = 2):
         super().__init__()
         self.n_pitches = n_pitches
         self.padded = padded_pitches(n_pitches)
         w = width
-        chans = [tracks, w, 2 * w, 4 * w, 8 * w]
+        chans = [tracks * planes, w, 2 * w, 4 * w, 8 * w]
         layers: list[nn.Module] = []
         for cin, cout in zip(chans[:-1], chans[1:]):
             # 4x4 stride-2 convolutions halve time and pitch at each level
@@ -29,7 +30,8 @@ class Critic(nn.Module):
         self.head = nn.Linear(8 * w * (n_steps // 16) * (self.padded // 16), 1)
 
     def forward(self, piece: torch.Tensor) -> torch.Tensor:
-        """piece: (n, 4, steps, pitches) floats in [0, 1] -> (n,) scores."""
+        """piece: (n, 8, steps, pitches) floats in [0, 1] (4 voices' sounding
+        cells, then their onsets) -> (n,) scores."""
         pad = self.padded - self.n_pitches
         x = nn.functional.pad(piece * 2.0 - 1.0, (0, pad))  # centred input
         return self.head(self.features(x).flatten(1)).squeeze(1)

@@ -14,6 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan.models.generator import Generator
+from gan.models.notes import MAPS
+from gan.models.pitch_window import PitchWindow
+
 
 TRACKS = 4
 
@@ -33,7 +37,7 @@ class TemporalGenerator(nn.Module):
 
 
 class BarGenerator(nn.Module):
-    """Four latent vectors -> one bar (16 steps x pitches) of one voice."""
+    """Four latent vectors -> one bar (MAPS x 16 steps x pitches) of one voice."""
 
     def __init__(self, latent_size: int, n_pitches: int, width: int):
         super().__init__()
@@ -50,19 +54,19 @@ class BarGenerator(nn.Module):
 
         # (2 steps, octaves) -> (16 steps, octaves) -> (16 steps, 12 * octaves)
         self.time = nn.Sequential(up_time(4 * w, 2 * w), up_time(2 * w, 2 * w), up_time(2 * w, w))
-        self.pitch = nn.ConvTranspose2d(w, 1, (1, 12), stride=(1, 12))
+        self.pitch = nn.ConvTranspose2d(w, MAPS, (1, 12), stride=(1, 12))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         x = self.project(h).view(h.shape[0], 4 * self.w, 2, self.octaves)
-        return self.pitch(self.time(x))[:, 0, :, : self.n_pitches]  # logits (m, 16, pitches)
+        return self.pitch(self.time(x))[..., : self.n_pitches]  # logits (m, MAPS, 16, pitches)
 
 
-class MuseGenerator(nn.Module):
-    conditional = False
-
-    def __init__(self, n_bars: int, n_pitches: int, width: int = 16, latent_size: int = 32):
-        super().__init__()
-        self.n_bars, self.n_pitches, self.latent_size = n_bars, n_pitches, latent_size
+class MuseGenerator(Generator):
+    def __init__(self, n_steps: int, window: PitchWindow, monophonic: bool, width: int = 16,
+                 latent_size: int = 32):
+        super().__init__(n_steps, window, monophonic, latent_size)
+        self.n_bars, n_pitches = n_steps // 16, self.n_pitches
+        n_bars = self.n_bars
         self.shared_temporal = TemporalGenerator(n_bars, latent_size, width)
         self.track_temporal = nn.ModuleList(TemporalGenerator(n_bars, latent_size, width) for _ in range(TRACKS))
         self.bars = nn.ModuleList(BarGenerator(latent_size, n_pitches, width) for _ in range(TRACKS))
@@ -72,7 +76,7 @@ class MuseGenerator(nn.Module):
         return (2 + 2 * TRACKS, self.latent_size)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """z (n, 10, latent) -> (n, 4, bars * 16, pitches) probabilities."""
+        """z (n, 10, latent) -> note maps (n, 4 voices, MAPS, bars * 16, pitches)."""
         n, bars, L = z.shape[0], self.n_bars, self.latent_size
         style = z[:, 0, None, :].expand(n, bars, L)
         shared_time = self.shared_temporal(z[:, 1])
@@ -81,6 +85,6 @@ class MuseGenerator(nn.Module):
             character = z[:, 2 + t, None, :].expand(n, bars, L)
             own_time = self.track_temporal[t](z[:, 2 + TRACKS + t])
             h = torch.cat([style, shared_time, character, own_time], 2).reshape(n * bars, 4 * L)
-            bar_rolls = self.bars[t](h).view(n, bars * 16, self.n_pitches)
-            voices.append(bar_rolls)
-        return torch.sigmoid(torch.stack(voices, 1))
+            bar_maps = self.bars[t](h).view(n, bars, MAPS, 16, self.n_pitches)
+            voices.append(bar_maps.permute(0, 2, 1, 3, 4).reshape(n, MAPS, bars * 16, self.n_pitches))
+        return torch.stack(voices, 1)

@@ -63,18 +63,17 @@ def write_checkpoint(session, epoch: int, step: int, similarity: float,
     and ``latest.pt`` pointing at it."""
     import torch
 
-    G, window = session.G, session.window
+    G = session.G
     state = {
-        "config": session.config.to_dict(), "epoch": epoch, "step": step,
-        "n_steps": int(session.n_steps), "n_pitches": window.size,
-        "pitch_offset": window.offset, "full_pitches": window.full,
-        "monophonic": bool(G.monophonic),
+        "config": session.config.to_dict(), "epoch": epoch, "step": step, **G.facts(),
         "generator": G.state_dict(), "critic": session.D.state_dict(),
         "opt_generator": session.opt_g.state_dict(), "opt_critic": session.opt_d.state_dict(),
         "rng": {"train": session.rng.get_state(), "torch_cpu": torch.get_rng_state()},
         "similarity": float(similarity), "metrics": {k: float(v) for k, v in metrics.items()},
         "genre": genre or "",
     }
+    if session.average is not None:
+        state["generator_average"] = session.average.state_dict()
     path = save_checkpoint(state, ckpt_dir / f"epoch_{epoch:04d}.pt")
     point_latest(path, ckpt_dir / "latest.pt")
     return path
@@ -85,7 +84,7 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
                  seconds: float) -> EpochReport:
     """Evaluate, save samples and checkpoint; the record the loop sends."""
     config = session.config
-    samples, metrics, similarity = evaluator.evaluate(session.G)
+    samples, metrics, similarity = evaluator.evaluate(session.composer)
     paths = save_samples(samples, config.samples_per_epoch, run_dir / "samples", epoch, genre)
     ckpt = write_checkpoint(session, epoch, step, similarity, metrics, genre, run_dir / "checkpoints")
     means = np.array(logged).mean(0) if logged else [math.nan] * 4

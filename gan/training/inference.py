@@ -18,16 +18,16 @@ def load_generator(path: str | os.PathLike, device: str = "cpu"):
 
     ckpt = load_checkpoint(path)
     config = TrainConfig.from_dict(ckpt["config"])
-    G, _ = build_models(config, int(ckpt["n_steps"]), int(ckpt["n_pitches"]))
-    G.load_state_dict(ckpt["generator"])
-    G.pitch_window = PitchWindow(int(ckpt["pitch_offset"]), int(ckpt["n_pitches"]), int(ckpt["full_pitches"]))
-    G.monophonic = bool(ckpt.get("monophonic", False))
+    window = PitchWindow(int(ckpt["pitch_offset"]), int(ckpt["n_pitches"]), int(ckpt["full_pitches"]))
+    G, _ = build_models(config, int(ckpt["n_steps"]), window, bool(ckpt.get("monophonic", False)))
+    # the weight average writes the steadier music, when the run kept one
+    G.load_state_dict(ckpt.get("generator_average") or ckpt["generator"])
     return G.to(resolve_device(device)).eval(), config
 
 
 def generate(path_or_model, *, melody: np.ndarray | None = None, n: int | None = None,
              seed: int = 0, device: str = "cpu") -> np.ndarray:
-    """Bool rolls (n, 4, steps, pitches) from a checkpoint path or a loaded
+    """Note-state rolls (n, 4, steps, pitches) from a checkpoint path or a loaded
     generator: the U-Net accompanies ``melody`` (n, steps, pitches); MuseGAN
     writes ``n`` pieces. The same seed gives the same pieces."""
     from gan.training import sampling

@@ -19,9 +19,7 @@ _SAMPLE_SEED_OFFSET = 7919  # keeps the fixed latents apart from the training st
 
 
 def latent_shape(generator) -> tuple[int, ...]:
-    if hasattr(generator, "latent_shape"):
-        return tuple(generator.latent_shape())
-    return (generator.latent_size,)
+    return tuple(generator.latent_shape())
 
 
 def fixed_latents(generator, n: int, seed: int):
@@ -40,40 +38,42 @@ def fixed_melody_indices(n_segments: int, n: int, seed: int) -> np.ndarray:
 
 
 def generate(generator, *, n: int | None = None, melody: np.ndarray | None = None,
-             seed: int = 0, latents=None, device=None, batch_size: int = 64,
-             threshold: float = 0.5) -> np.ndarray:
-    """Pieces as bool rolls (n, 4, steps, pitches).
+             seed: int = 0, latents=None, device=None, batch_size: int = 64) -> np.ndarray:
+    """Pieces as note-state rolls (n, 4, steps, pitches), int8 (gan.data.roll).
 
     Accompaniment U-Net: pass ``melody`` (n, steps, pitches) or (steps,
     pitches), full 84-row rolls (a model trained on a pitch window crops
-    them and puts its output back into full rolls). MuseGAN: pass ``n``. ``seed`` picks the latents (or pass
-    ``latents``). The model is switched to eval mode and back.
+    them and puts its output back into full rolls); a note-state roll keeps
+    its onsets, a bool roll counts each run of steps as one note. MuseGAN:
+    pass ``n``. ``seed`` picks the latents (or pass ``latents``). The model
+    is switched to eval mode and back.
     """
     import torch
 
-    conditional = getattr(generator, "conditional", False)
-    window = getattr(generator, "pitch_window", None)  # set by gan.training.session / load_generator
+    from gan.data.roll import frames, onsets
+    from gan.models import notes
+
+    conditional = generator.conditional
+    window = generator.pitch_window
     if conditional:
         if melody is None:
             raise ValueError("the accompaniment model needs a melody roll (steps, pitches)")
         melody = np.asarray(melody)
         if melody.ndim == 2:
             melody = melody[None]
-        if window is not None and melody.shape[-1] == window.full != window.size:
+        if melody.shape[-1] == window.full != window.size:
             melody = window.crop(melody, "melody")
         expected = (generator.n_steps, generator.n_pitches)
         if melody.shape[1:] != expected:
             raise ValueError(f"melody must be (n, {expected[0]} steps, {expected[1]} pitches) "
                              f"for this model; got {tuple(melody.shape)}")
         n = len(melody)
+        melody_state = frames(melody).astype(np.int8) + onsets(melody).astype(np.int8)
     elif n is None or n < 1:
         raise ValueError("MuseGAN needs n >= 1 pieces to generate")
     if device is None:
         device = next(generator.parameters()).device
     z = latents if latents is not None else fixed_latents(generator, n, seed)
-    from gan.models.layers import binarize
-
-    monophonic = bool(getattr(generator, "monophonic", False))
     was_training = generator.training
     generator.eval()
     out = []
@@ -82,15 +82,18 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
             for start in range(0, n, batch_size):
                 zb = z[start:start + batch_size].to(device)
                 if conditional:
-                    mb = torch.as_tensor(melody[start:start + batch_size], dtype=torch.float32, device=device)
-                    probs = generator(mb, zb)
+                    mel = torch.as_tensor(melody_state[start:start + batch_size], device=device)
+                    mel_frames, mel_onsets = notes.from_state(mel)
+                    probs = generator.probabilities(mel_frames, mel_onsets, zb)
                 else:
-                    probs = generator(zb)
-                out.append(binarize(probs, threshold, monophonic).cpu().numpy())
+                    probs = generator.probabilities(zb)
+                voices = notes.to_state(*notes.decide(probs, generator.monophonic))
+                if conditional:
+                    voices = torch.cat([mel[:, None], voices], 1)
+                out.append(voices.cpu().numpy())
     finally:
         generator.train(was_training)
-    rolls = np.concatenate(out)
-    return window.expand(rolls) if window is not None else rolls
+    return window.expand(np.concatenate(out))
 
 
 def save_midi(roll: np.ndarray, path: str | os.PathLike, *, genre: str | None = None,

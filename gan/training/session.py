@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gan.config import TrainConfig, epoch_steps
-from gan.data.roll import STEPS_PER_BAR, TRACKS
+from gan.data.roll import HOLD, ONSET, SILENT, STEPS_PER_BAR, TRACKS, frames, onsets
 from gan.models.pitch_window import PitchWindow
 from gan.training.checkpoint import load_checkpoint
 
@@ -23,7 +23,9 @@ SHAPE_FIELDS = ("architecture", "width", "latent_size", "bars_per_sample")
 
 
 def check_data(data: np.ndarray, config: TrainConfig) -> np.ndarray:
-    """The segments as a bool array, or a ValueError that says what is wrong."""
+    """The segments as note-state rolls (int8, gan.data.roll), or a
+    ValueError that says what is wrong. A plain bool roll is accepted (each
+    run of sounding steps becomes one note)."""
     if not isinstance(data, np.ndarray):
         raise ValueError(f"training data must be a numpy array, got {type(data).__name__}")
     steps = config.bars_per_sample * STEPS_PER_BAR
@@ -33,10 +35,14 @@ def check_data(data: np.ndarray, config: TrainConfig) -> np.ndarray:
                          f"got shape {tuple(data.shape)}")
     if len(data) < 2:
         raise ValueError(f"training needs at least 2 segments; the selection has {len(data)}")
-    if data.dtype != bool:
+    if data.dtype != np.int8:
         if not np.isin(data, (0, 1)).all():
-            raise ValueError("training data must be a piano roll of 0/1 (bool) values")
-        data = data.astype(bool)
+            raise ValueError("training data must be note-state rolls (0, 1, 2) or a piano roll "
+                             "of 0/1 (bool) values")
+        sounding = data.astype(bool)
+        data = (sounding.astype(np.int8) + onsets(sounding).astype(np.int8))
+    elif not np.isin(data, (SILENT, HOLD, ONSET)).all():
+        raise ValueError("training data must be note-state rolls: 0 silent, 1 held, 2 onset")
     if not data.any():
         raise ValueError("training data has no notes at all")
     return data
@@ -103,6 +109,13 @@ class Session:
     epoch: int = 0  # epochs done
     step: int = 0  # generator steps done
     similarity: float = float("nan")  # of the last finished epoch
+    average: Any = None  # gan.training.ema.WeightAverage of G, when the config asks for one
+
+    @property
+    def composer(self):
+        """The generator that writes the music users hear: the weight
+        average when there is one, else the trained model itself."""
+        return self.average.model if self.average is not None else self.G
 
     @property
     def steps_per_epoch(self) -> int:
@@ -117,27 +130,37 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
 
     from gan.models import build_models
     from gan.training import distributed
+    from gan.training.cuda_graph import set_capturable
+    from gan.training.augment import shift_bounds
+    from gan.training.ema import WeightAverage
     from gan.training.wgan import Trainer
 
     n_segments, _, n_steps, _ = data.shape
     window = PitchWindow.fit(data)  # the model sees only the rows the music uses
-    torch.manual_seed(config.seed)  # the models' initial weights
-    G, D = build_models(config, n_steps, window.size)
-    G.pitch_window = window
     # Voices that never play two pitches at once are generated that way too.
-    G.monophonic = bool((data.sum(-1) <= 1).all())
+    monophonic = bool((frames(data).sum(-1) <= 1).all())
+    torch.manual_seed(config.seed)  # the models' initial weights
+    G, D = build_models(config, n_steps, window, monophonic)
     G, D = G.to(device), D.to(device)
     betas = (config.beta1, config.beta2)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.generator_lr, betas=betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.critic_lr, betas=betas)
+    # A CUDA graph replays the optimiser steps (gan.training.cuda_graph):
+    # their step counts must live on the GPU.
+    capturable = device.type == "cuda" and bool(config.cuda_graph) and not ranks.distributed
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.generator_lr, betas=betas,
+                             capturable=capturable)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.critic_lr, betas=betas,
+                             capturable=capturable)
     rng = torch.Generator(device=device).manual_seed(config.seed)
+    average = WeightAverage(G, config.ema_decay) if config.ema_decay > 0 else None
     session = Session(config, ranks, device, window, n_segments, n_steps, G, D, opt_g, opt_d, rng,
-                      trainer=None)
+                      trainer=None, average=average)
     if ckpt is not None:
         G.load_state_dict(ckpt["generator"])
+        if average is not None:
+            average.load_state_dict(ckpt.get("generator_average") or ckpt["generator"])
         D.load_state_dict(ckpt["critic"])
-        opt_g.load_state_dict(ckpt["opt_generator"])
-        opt_d.load_state_dict(ckpt["opt_critic"])
+        opt_g.load_state_dict(set_capturable(ckpt["opt_generator"], capturable))
+        opt_d.load_state_dict(set_capturable(ckpt["opt_critic"], capturable))
         rng.set_state(ckpt["rng"]["train"])
         torch.set_rng_state(ckpt["rng"]["torch_cpu"])
         session.epoch, session.step = int(ckpt["epoch"]), int(ckpt["step"])
@@ -147,12 +170,15 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         # single-process stream, which is the one checkpoints save).
         rng.manual_seed(config.seed + 1_000_003 * ranks.rank + session.step)
     autocast = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else None
+    cropped = window.crop(distributed.shard(data, ranks))
     # Wrapped after loading: DDP starts every rank from rank 0's weights.
     session.trainer = Trainer(
         distributed.wrap(G, device, ranks), distributed.wrap(D, device, ranks), opt_g, opt_d,
         gp_weight=config.gp_weight, rng=rng, batch_size=config.batch_size,
-        data=torch.as_tensor(window.crop(distributed.shard(data, ranks)), device=device),
-        autocast_dtype=autocast, reconstruction_weight=config.reconstruction_weight)
+        data=torch.as_tensor(cropped, device=device), autocast_dtype=autocast,
+        reconstruction_weight=config.reconstruction_weight, average=average,
+        shift_bounds=torch.as_tensor(shift_bounds(cropped, config.transpose), device=device)
+        if config.transpose > 0 else None)
     return session
 
 

@@ -1,0 +1,134 @@
+"""From a generator's raw output to notes, the same way for both families.
+
+A generator writes, for each voice it composes, three maps over
+(steps, pitches) of logits:
+
+- ``PITCH``: which pitch sounds;
+- ``ONSET``: whether a note starts at this step (rather than the note of
+  the step before going on), which is what keeps repeated notes apart and
+  a sixteenth one step long;
+- ``REST`` (single-line voices only): whether the voice is silent.
+
+For single-line (monophonic) voices, as in every built-in genre, each step
+is one choice among the pitches plus a rest (a softmax over ``P + 1``), so a
+voice can never sound two pitches at once, and the onset logit is one per
+step (the maps are averaged over pitch). Otherwise every pitch is its own
+yes/no (sigmoids) with an onset per cell.
+
+``decide`` turns probabilities into notes (what is saved and heard);
+``straight_through`` gives the critic those same hard notes while letting
+gradients flow through the probabilities (as in BinaryMuseGAN: otherwise
+the critic only has to spot "soft" rolls). ``reconstruction_loss`` is the
+pix2pix-style pull towards real voices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+MAPS = 3
+PITCH, ONSET, REST = 0, 1, 2
+
+
+@dataclass
+class NoteProbs:
+    frames: torch.Tensor  # (n, v, T, P): probability that each pitch sounds
+    onsets: torch.Tensor  # (n, v, T, P) (monophonic: (n, v, T, 1)): a note starts here
+    rest: torch.Tensor | None  # (n, v, T): the voice is silent (monophonic only)
+    pitch_logits: torch.Tensor  # (n, v, T, P + 1) with the rest first (monophonic), else (n, v, T, P)
+    onset_logits: torch.Tensor  # like ``onsets``
+
+
+def probabilities(maps: torch.Tensor, monophonic: bool) -> NoteProbs:
+    """``maps``: (n, voices, MAPS, T, P) logits."""
+    maps = maps.float()
+    pitch = maps[:, :, PITCH]
+    if monophonic:
+        rest = maps[:, :, REST].mean(-1, keepdim=True)
+        logits = torch.cat([rest, pitch], -1)
+        p = torch.softmax(logits, -1)
+        onset_logits = maps[:, :, ONSET].mean(-1, keepdim=True)
+        return NoteProbs(p[..., 1:], torch.sigmoid(onset_logits), p[..., 0], logits, onset_logits)
+    onset_logits = maps[:, :, ONSET]
+    return NoteProbs(torch.sigmoid(pitch), torch.sigmoid(onset_logits), None, pitch, onset_logits)
+
+
+def _shift_time(x: torch.Tensor, fill) -> torch.Tensor:
+    """x[..., t, :] -> x[..., t - 1, :] along the step axis (-2), ``fill`` first."""
+    out = torch.full_like(x, fill)
+    out[..., 1:, :] = x[..., :-1, :]
+    return out
+
+
+@torch.no_grad()
+def decide(probs: NoteProbs, monophonic: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sounding, onsets), bool (n, v, T, P): the notes the probabilities mean.
+
+    Monophonic: a step sounds when a rest is less likely than not; a note
+    starts after a rest or where an onset is likely, and takes the pitch
+    that is most likely over all its steps. So note boundaries come from the
+    onset alone: picking pitches step by step would let a held note flicker
+    between neighbours into a run of sixteenths.
+    """
+    frames = probs.frames
+    if not monophonic:
+        sounding = frames > 0.5
+        starts = sounding & ((probs.onsets > 0.5) | ~_shift_time(sounding, False))
+        return sounding, starts
+    sounding = (probs.rest < 0.5).unsqueeze(-1)  # (n, v, T, 1)
+    starts = sounding & (~_shift_time(sounding, False) | (probs.onsets > 0.5))
+    starts, sounding = starts.squeeze(-1), sounding.squeeze(-1)
+    run = torch.cumsum(starts.long(), -1) * sounding.long()  # note number of each step, 0 = rest
+    steps = frames.shape[-2]
+    member = F.one_hot(run, steps + 1).to(frames.dtype)  # (n, v, T, notes + 1)
+    note_pitch = (member.transpose(-1, -2) @ frames).argmax(-1)  # (n, v, notes + 1)
+    pitch = torch.gather(note_pitch, -1, run)
+    hard = F.one_hot(pitch, frames.shape[-1]).bool() & sounding.unsqueeze(-1)
+    return hard, hard & starts.unsqueeze(-1)
+
+
+def to_state(sounding: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
+    """Note-state roll (int8: 0 silent, 1 held, 2 onset; see gan.data.roll)."""
+    return sounding.to(torch.int8) + (starts & sounding).to(torch.int8)
+
+
+def from_state(state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sounding, onsets) as floats from a note-state roll tensor."""
+    return (state > 0).float(), (state == 2).float()
+
+
+def straight_through(probs: NoteProbs, monophonic: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hard (sounding, onsets) as floats, with the probabilities' gradients."""
+    sounding, starts = decide(probs, monophonic)
+    soft_onsets = probs.onsets * probs.frames
+    frames_st = sounding.to(probs.frames.dtype) + probs.frames - probs.frames.detach()
+    onsets_st = starts.to(probs.frames.dtype) + soft_onsets - soft_onsets.detach()
+    return frames_st, onsets_st
+
+
+def reconstruction_loss(probs: NoteProbs, real_frames: torch.Tensor, real_onsets: torch.Tensor,
+                        monophonic: bool) -> torch.Tensor:
+    """How far the voices are from the real ones under the same melody.
+
+    Monophonic: cross-entropy of each step's choice (rest or pitch) plus the
+    onset's binary cross-entropy on the steps where the real voice sounds.
+    Otherwise: binary cross-entropy per cell of pitches and of onsets (the
+    latter where the real voice sounds). Both are means per step, so the
+    weight means the same whichever the width of the pitch window.
+    """
+    if monophonic:
+        sounds = real_frames.amax(-1)  # (n, v, T)
+        target = torch.where(sounds > 0, real_frames.argmax(-1) + 1, 0)
+        choice = F.cross_entropy(probs.pitch_logits.flatten(0, -2), target.flatten())
+        onset_target = real_onsets.amax(-1, keepdim=True)
+        mask = sounds.unsqueeze(-1)
+    else:
+        choice = F.binary_cross_entropy_with_logits(probs.pitch_logits, real_frames,
+                                                    reduction="none").sum(-1).mean()
+        onset_target, mask = real_onsets, real_frames
+    onset = F.binary_cross_entropy_with_logits(probs.onset_logits, onset_target, reduction="none")
+    onset = (onset * mask).sum() / mask.sum().clamp(min=1.0)
+    return choice + onset
