@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 FORMAT = "polyphony-checkpoint"
-VERSION = 1
+# 2: note-state models (onsets, a rest per voice, 8-plane critic); a version-1
+# model cannot be loaded into them.
+VERSION = 2
 # Room asked for beyond the tensors themselves: torch's zip container, the
 # pickled structure, alignment padding (measured: 41-121 kB for every preset).
 SPACE_MARGIN_BYTES = 256 * 1024
@@ -183,6 +185,10 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu",
         raise ValueError(f"{str(path)!r} is not a readable checkpoint: {detail}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a Polyphony checkpoint (no {FORMAT!r} marker)")
+    if state.get("version") == 1:
+        raise ValueError(f"{str(path)!r} was written by an earlier Polyphony whose models did not "
+                         "know note onsets; it cannot be loaded or resumed: train the job again "
+                         "(Clone in the window, or `python main.py jobs clone ID`)")
     if state.get("version") != VERSION:
         raise ValueError(f"{str(path)!r} has checkpoint version {state.get('version')!r}; "
                          f"this Polyphony reads version {VERSION}")
