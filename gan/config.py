@@ -71,6 +71,14 @@ SPECS: dict[str, FieldSpec] = {
         "the real voices that go with each training melody (as in pix2pix). "
         "0 = critic alone. 100 makes a CPU run learn chorale style in minutes; "
         "higher values copy the training pieces more and vary less.")),
+    "transpose": FieldSpec(int, 0, 12, help=(
+        "Moves each training piece up and down by up to this many semitones "
+        "(only as far as every voice stays in its usual range), so the model "
+        "learns how voices move rather than the pieces themselves. 0 = off.")),
+    "ema_decay": FieldSpec(float, 0.0, 0.9999, help=(
+        "Samples, scores and Compose use an average of the composer's recent "
+        "weights, which writes steadier music. 0.99 averages over roughly the "
+        "last 100 steps; 0 = use the latest weights.")),
     "latent_size": FieldSpec(int, 1, 1024, help=(
         "Size of the random 'idea' each piece starts from. Larger gives more "
         "variety, and a bigger model.")),
@@ -96,6 +104,10 @@ SPECS: dict[str, FieldSpec] = {
     "log_every": FieldSpec(int, 1, 100_000, help=(
         "Steps between loss read-outs. Reading losses costs a little time "
         "on a GPU.")),
+    "cuda_graph": FieldSpec(int, 0, 1, help=(
+        "NVIDIA GPUs only: 1 records a training step once and replays it "
+        "(up to 2.6 times faster steps for small models on an H100); 0 runs "
+        "every step the plain way (for comparisons, or if a GPU misbehaves).")),
 }
 
 
@@ -111,6 +123,8 @@ class TrainConfig:
     critic_updates: int = 5
     gp_weight: float = 10.0
     reconstruction_weight: float = 0.0
+    transpose: int = 0
+    ema_decay: float = 0.0
     latent_size: int = 32
     width: int = 16
     bars_per_sample: int = 4
@@ -120,6 +134,7 @@ class TrainConfig:
     samples_per_epoch: int = 4
     metric_samples: int = 64
     log_every: int = 10
+    cuda_graph: int = 1
 
     # -- validation -----------------------------------------------------
     def problems(self) -> dict[str, str]:
