@@ -1,0 +1,31 @@
+"""NaN and None: the two spellings of "no value".
+
+Training reports an undefined number (a metric of a silent voice, a loss
+between log intervals) as NaN; SQLite and strict JSON hold it as null.
+These two functions are the only place that converts between them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+NAN = float("nan")
+
+
+def finite_or_none(value: Any) -> float | None:
+    """``value`` as a float, or None for None, NaN and infinities."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def nan_if_none(value: Any) -> float:
+    """``value`` as a float, NaN where it is None (a stored null)."""
+    return NAN if value is None else float(value)
+
+
+def is_finite(value: Any) -> bool:
+    """True for a real, finite number (False for None, NaN, infinities)."""
+    return value is not None and math.isfinite(value)
