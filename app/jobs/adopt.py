@@ -82,14 +82,14 @@ def _finite(value: Any) -> float | None:
 def _read_epochs(folder: Path) -> tuple[list[EpochFacts], list[tuple[str, str]], dict]:
     """Facts of every readable ``epoch_N.pt`` (oldest first), the unreadable
     ones with their reason, and the newest readable checkpoint's state."""
-    from gan.training.checkpoint import load_checkpoint
+    from gan.training.checkpoint import read_facts
 
     found, unreadable, newest = [], [], {}
     files = sorted((int(m.group(1)), p) for p in (folder / "checkpoints").glob("epoch_*.pt")
                    if (m := _EPOCH_FILE.match(p.name)))
     for number, path in files:
         try:
-            state = load_checkpoint(path, mmap=True)  # the facts, not the weights
+            state = read_facts(path)  # any version: the facts, not the weights
         except (ValueError, FileNotFoundError) as exc:
             unreadable.append((path.name, str(exc)))
             continue

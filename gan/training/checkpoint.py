@@ -161,14 +161,34 @@ def _pid_alive(pid: int) -> bool:
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu",
                     *, mmap: bool = False) -> dict[str, Any]:
     """Read a checkpoint with ``weights_only=True``. ``mmap=True`` maps the
-    tensors instead of reading them (for reading a checkpoint's facts).
+    tensors instead of reading them.
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` with
-    the reason for anything else that is not a Polyphony checkpoint.
+    the reason for anything else that is not a Polyphony checkpoint this
+    version can train on.
     """
+    path = Path(path)
+    state = _read(path, map_location, mmap)
+    if state.get("version") == 1:
+        raise ValueError(f"{str(path)!r} was written by an earlier Polyphony whose models did not "
+                         "know note onsets; it cannot be loaded or resumed: train the job again "
+                         "(Clone in the window, or `python main.py jobs clone ID`)")
+    if state.get("version") != VERSION:
+        raise ValueError(f"{str(path)!r} has checkpoint version {state.get('version')!r}; "
+                         f"this Polyphony reads version {VERSION}")
+    return state
+
+
+def read_facts(path: str | os.PathLike) -> dict[str, Any]:
+    """A checkpoint of any version, its tensors mapped rather than read: for
+    what it says about its run (config, epoch, step, similarity, metrics,
+    genre), as when a job folder is adopted. Errors as ``load_checkpoint``."""
+    return _read(Path(path), "cpu", True)
+
+
+def _read(path: Path, map_location: Any, mmap: bool) -> dict[str, Any]:
     import torch
 
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
     try:
@@ -185,13 +205,6 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu",
         raise ValueError(f"{str(path)!r} is not a readable checkpoint: {detail}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} is not a Polyphony checkpoint (no {FORMAT!r} marker)")
-    if state.get("version") == 1:
-        raise ValueError(f"{str(path)!r} was written by an earlier Polyphony whose models did not "
-                         "know note onsets; it cannot be loaded or resumed: train the job again "
-                         "(Clone in the window, or `python main.py jobs clone ID`)")
-    if state.get("version") != VERSION:
-        raise ValueError(f"{str(path)!r} has checkpoint version {state.get('version')!r}; "
-                         f"this Polyphony reads version {VERSION}")
     return state
 
 
@@ -203,7 +216,7 @@ def newest_loadable(candidates: Iterable[tuple[int, str | os.PathLike]]
     for epoch, path in candidates:
         path = Path(path)
         try:
-            load_checkpoint(path, mmap=False)
+            load_checkpoint(path)
         except (ValueError, FileNotFoundError) as exc:
             skipped.append((path, str(exc)))
             continue
