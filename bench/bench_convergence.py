@@ -7,12 +7,15 @@ with the first time the index reached ``--target`` and the final value.
 
     .venv/bin/python bench/bench_convergence.py --preset quick --genre chorale \
         --json docs/bench/convergence_quick.json
+    .venv/bin/python bench/bench_convergence.py --preset quick --device cuda   # on a GPU
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+
+import numpy as np
 import os
 import platform
 import sys
@@ -21,6 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SCORES = ("index/training_melodies", "index/unseen_melodies", "copying/note_steps",
+          "copying/longest_bars", "genre_fidelity")
 
 
 def main() -> int:
@@ -31,29 +37,28 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.85)
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="config overrides")
     parser.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0: run all epochs)")
-    parser.add_argument("--holdout", type=float, default=0.0, metavar="FRACTION",
-                        help="train on the other pieces; at the end, accompany the melodies of this "
-                             "fraction of pieces (never seen in training) and score them")
+    parser.add_argument("--holdout", type=float, default=0.1, metavar="FRACTION",
+                        help="keep this share of the pieces out of training (Corpus.split) and score "
+                             "the model on their melodies every epoch (0: none)")
+    parser.add_argument("--device", default=None,
+                        help="cpu, cuda, cuda:N, mps or auto (default: the preset's, auto)")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--json", default=None, help="write the per-epoch results here")
     args = parser.parse_args()
 
     from gan.config import preset
     from gan.data.corpus import Corpus
-    from gan.training.events import EpochReport, RunStarted, StepStats
+    from gan.training.events import EpochReport, Notice, RunStarted, StepStats
     from gan.training.loop import train
 
-    config = preset(args.preset, args.architecture).with_overrides(args.set)
-    corpus = Corpus.load([args.genre], include_imports=False)
-    held_out = None
+    config = preset(args.preset, args.architecture).with_overrides(
+        args.set + ([f"device={args.device}"] if args.device else []))
+    corpus, held_out = Corpus.load([args.genre], include_imports=False), None
     if args.holdout > 0:
-        import numpy as np
-
-        order = np.random.default_rng(config.seed).permutation(len(corpus.pieces))
-        n_held = max(1, round(args.holdout * len(order)))
-        held_out = Corpus([corpus.pieces[i] for i in order[:n_held]])
-        corpus = Corpus([corpus.pieces[i] for i in order[n_held:]])
+        corpus, held_out = corpus.split(args.holdout)
     data = corpus.segments(config.bars_per_sample)
+    sources = corpus.segment_sources(config.bars_per_sample)
+    eval_data = held_out.segments(config.bars_per_sample) if held_out is not None else None
     run_dir = args.run_dir or tempfile.mkdtemp(prefix="bench_convergence_")
     rows: list[dict] = []
     info: dict = {}
@@ -66,26 +71,37 @@ def main() -> int:
                         steps_per_epoch=event.steps_per_epoch, generator_params=event.generator_params)
             print(f"start: {event.n_segments} segments, {event.steps_per_epoch} steps/epoch, "
                   f"ceiling {event.ceiling:.3f}, setup {now:.1f}s", flush=True)
+        elif isinstance(event, Notice):  # on a GPU: whether the CUDA graph is used, and its speed
+            info.setdefault("notices", []).append(event.message)
+            print(f"  {event.level}: {event.message}", flush=True)
         elif isinstance(event, StepStats) and event.step % 10 == 0:
             print(f"  step {event.step}: {event.steps_per_second:.2f} steps/s, "
                   f"critic {event.critic_loss:.3f}, generator {event.generator_loss:.3f}", flush=True)
         elif isinstance(event, EpochReport):
+            extra = {k: event.metrics.get(k) for k in SCORES}
             rows.append({"epoch": event.epoch, "minutes": now / 60, "similarity": event.similarity,
                          "ceiling": event.ceiling, "critic_loss": event.critic_loss,
-                         "generator_loss": event.generator_loss})
+                         "generator_loss": event.generator_loss, "seconds": event.seconds, **extra})
+            shown = ", ".join(f"{k.split('/')[-1]} {v:.3f}" for k, v in extra.items() if v is not None)
             print(f"epoch {event.epoch}: {now / 60:.2f} min, similarity {event.similarity:.3f} "
-                  f"(ceiling {event.ceiling:.3f})", flush=True)
+                  f"(ceiling {event.ceiling:.3f}); {shown}", flush=True)
 
     def should_stop() -> bool:
         return bool(args.minutes) and time.perf_counter() - t0 > args.minutes * 60
 
-    result = train(config, data, on_event, should_stop, run_dir=run_dir, genre=args.genre)
+    result = train(config, data, on_event, should_stop, run_dir=run_dir, genre=args.genre,
+                   eval_data=eval_data, sources=sources)
     reached = next((r for r in rows if r["similarity"] >= args.target), None)
-    if held_out is not None and rows:
-        info["holdout"] = held_out_scores(Path(run_dir) / "checkpoints" / "latest.pt",
-                                          held_out.segments(config.bars_per_sample), data,
-                                          config.architecture, config.seed)
-        print("held-out melodies:", info["holdout"], flush=True)
+    if rows:
+        info["voice_leading"] = voice_leading_table(Path(run_dir) / "checkpoints" / "latest.pt",
+                                                    eval_data if eval_data is not None else data,
+                                                    data, config.seed)
+        print("voice leading (generated / real, on unseen melodies):", flush=True)
+        for key, (gen, real) in info["voice_leading"].items():
+            print(f"  {key:32s} {gen:8.3f} {real:8.3f}", flush=True)
+    if len(rows) >= 10:
+        last = [r["similarity"] for r in rows[-10:]]
+        info["index_std_last_10_epochs"] = float(np.std(last))
     summary = {
         "preset": args.preset, "architecture": args.architecture, "genre": args.genre,
         "config": config.to_dict(), "status": result.status, "reason": result.reason,
@@ -105,37 +121,27 @@ def main() -> int:
     return 0 if result.status in ("completed", "cancelled") else 1
 
 
-def held_out_scores(checkpoint: Path, held_out, training, architecture: str, seed: int) -> dict:
-    """Similarity of accompaniments to melodies the model never saw, against
-    the training pieces, beside the same score for training melodies and the
-    held-out pieces' own voices (their ceiling)."""
-    import numpy as np
-
-    from gan.evaluation.metrics import piece_metrics
-    from gan.data.roll import VOICE_NAMES
-    from gan.evaluation.similarity import feature_keys, similarity_index
+def voice_leading_table(checkpoint: Path, melodies_from, training, seed: int,
+                        n: int = 256) -> dict[str, tuple[float, float]]:
+    """Each voice-leading metric (mean over voices or pairs) of pieces the
+    final model writes, beside the real training music's."""
+    from gan.evaluation.voice_leading import METRICS, voice_leading_metrics
     from gan.training.inference import generate, load_generator
 
-    keys = feature_keys(architecture, VOICE_NAMES)
-    reference = piece_metrics(training)
+    model, _ = load_generator(checkpoint)
     rng = np.random.default_rng(seed)
-    n = min(64, len(held_out))
-    unseen = held_out[rng.choice(len(held_out), n, replace=False)]
-    seen = training[rng.choice(len(training), n, replace=False)]
-
-    def index(rolls) -> float:
-        return round(similarity_index(piece_metrics(rolls), reference, keys)[0], 3)
-
-    def copied(generated, real) -> float:  # note-steps of the real voices the model wrote too
-        return round(float((generated[:, 1:] & real[:, 1:]).sum() / max(1, real[:, 1:].sum())), 3)
-
-    model, _ = load_generator(checkpoint)  # once, for both sets of melodies
-    gen_unseen = generate(model, melody=unseen[:, 0], seed=seed)
-    gen_seen = generate(model, melody=seen[:, 0], seed=seed)
-    return {"pieces": n, "unseen_melodies": index(gen_unseen), "training_melodies": index(gen_seen),
-            "unseen_real_voices": index(unseen),
-            "same_notes_as_bach_unseen": copied(gen_unseen, unseen),
-            "same_notes_as_bach_training": copied(gen_seen, seen)}
+    pick = rng.choice(len(melodies_from), min(n, len(melodies_from)), replace=False)
+    if model.conditional:
+        generated = generate(model, melody=melodies_from[pick][:, 0], seed=seed)
+    else:
+        generated = generate(model, n=len(pick), seed=seed)
+    gen, real = voice_leading_metrics(generated), voice_leading_metrics(training)
+    table = {}
+    for metric in METRICS:
+        keys = [k for k in gen if k.startswith(metric + "/")]
+        table[metric] = (float(np.nanmean([np.nanmean(gen[k]) for k in keys])),
+                         float(np.nanmean([np.nanmean(real[k]) for k in keys])))
+    return table
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ serves a two-bar model.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Iterable
@@ -125,6 +126,17 @@ class Corpus:
         test = any if mode == "any" else all
         return Corpus(p for p in self.pieces if test(p.tags.get(k) == v for k, v in wanted))
 
+    def split(self, fraction: float) -> tuple["Corpus", "Corpus"]:
+        """(training pieces, evaluation pieces): about ``fraction`` of the
+        pieces are kept out of training, chosen by a hash of each piece's
+        name, so the split is the same on every machine and every run, and a
+        piece stays on its side when other pieces are added or removed."""
+        if not 0.0 <= fraction < 1.0:
+            raise ValueError(f"the evaluation share must be from 0 to below 1, not {fraction}")
+        held = [held_out_by_name(p.name, fraction) for p in self.pieces]
+        return (Corpus(p for p, h in zip(self.pieces, held) if not h),
+                Corpus(p for p, h in zip(self.pieces, held) if h))
+
     def tag_values(self, key: str) -> list[str]:
         return sorted({p.tags[key] for p in self.pieces if key in p.tags})
 
@@ -196,6 +208,12 @@ class Corpus:
         lows = [int(p.notes[:, 3].min()) for p in self.pieces if len(p.notes)]
         highs = [int(p.notes[:, 3].max()) for p in self.pieces if len(p.notes)]
         return (min(lows), max(highs)) if lows else None
+
+
+def held_out_by_name(name: str, fraction: float) -> bool:
+    """Whether the piece called ``name`` belongs to the evaluation share."""
+    digest = hashlib.sha1(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
 def available_genres() -> dict[str, str]:

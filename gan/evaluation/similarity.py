@@ -1,6 +1,7 @@
 """The similarity index: how close generated pieces are to the training set.
 
-For each feature (a metric of one voice, see gan.evaluation.metrics) we estimate its
+For each feature (a metric of one voice or voice pair: gan.evaluation.metrics
+and the voice-leading metrics of gan.evaluation.voice_leading) we estimate its
 distribution over the generated pieces and over the real pieces with a
 Gaussian kernel density on a shared grid, and take the overlapping area
 (integral of the pointwise minimum: 1 = same distribution, 0 = disjoint).
@@ -15,8 +16,12 @@ samples.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from gan.data.roll import VOICE_NAMES
+from gan.evaluation import voice_leading
 from gan.evaluation.metrics import METRICS, piece_metrics
 
 # Smallest kernel width per metric, in the metric's own unit: below the
@@ -26,6 +31,7 @@ MIN_BANDWIDTH = {
     "empty_bar_rate": 0.05, "pitch_classes_per_bar": 0.2, "qualified_note_rate": 0.03,
     "polyphony": 0.02, "in_scale_ratio": 0.02, "pitch_range": 1.0, "note_density": 0.3,
     "tonal_distance": 0.03,
+    **voice_leading.MIN_BANDWIDTH,
 }
 GRID_POINTS = 256
 
@@ -58,11 +64,50 @@ def overlap(generated: np.ndarray, reference: np.ndarray, min_bandwidth: float) 
     return float(area + np.minimum(p, q).sum() * step)
 
 
-def feature_keys(architecture: str, voices: tuple[str, ...]) -> list[str]:
-    """Features the index averages: every metric of every generated voice.
+# Voice-leading metrics that measure what a music metric already does (for
+# single-line voices): counted once in the index.
+_SAME_AS_METRICS = ("onsets_per_bar", "voice_range")  # note_density, pitch_range
 
-    The accompaniment model copies the melody, so its melody voice would
-    always match; only the three voices it writes are scored.
+
+@functools.lru_cache(maxsize=8)
+def _voice_leading_keys(tracks: int) -> tuple[str, ...]:
+    """The voice-leading feature names for ``tracks`` voices (read off an
+    empty piece, so they always match what the metrics return)."""
+    return tuple(voice_leading.voice_leading_metrics(np.zeros((1, tracks, 16, 12), dtype=np.int8)))
+
+
+def features(rolls: np.ndarray) -> dict[str, np.ndarray]:
+    """Every feature of every piece: the music metrics and the voice-leading
+    metrics, ``"<metric>/<voice or pair>"`` -> (n,) values.
+
+    A pair of voices that never sound together has no voice leading to
+    judge: its parallels and crossings are undefined (NaN) here rather than
+    "none", so silence is not mistaken for Bach's clean voice leading.
+    """
+    from gan.data.roll import frames
+
+    rolls = np.asarray(rolls)
+    if rolls.ndim == 3:
+        rolls = rolls[None]
+    out = {**piece_metrics(rolls), **voice_leading.voice_leading_metrics(rolls)}
+    voices = frames(rolls).any(-1)  # (n, tracks, steps)
+    names = list(VOICE_NAMES[:rolls.shape[1]])
+    for key, values in out.items():
+        pair = key.split("/", 1)[1]
+        if "-" in pair:
+            upper, lower = (names.index(v) for v in pair.split("-"))
+            together = (voices[:, upper] & voices[:, lower]).any(-1)
+            out[key] = np.where(together, values, np.nan)
+    return out
+
+
+def feature_keys(architecture: str, voices: tuple[str, ...]) -> list[str]:
+    """Features the index averages: every metric of every voice the model
+    writes, and every voice-leading metric that involves one.
+
+    The accompaniment model copies the melody, so the melody's own metrics
+    would always match; only the three voices it writes (and their pairs,
+    with each other and with the melody) are scored.
     """
     scored = voices[1:] if architecture == "unet" else voices
     keys = []
@@ -71,6 +116,12 @@ def feature_keys(architecture: str, voices: tuple[str, ...]) -> list[str]:
             if metric == "tonal_distance" and voice == voices[0]:
                 continue  # distance of the melody to itself
             keys.append(f"{metric}/{voice}")
+    for key in _voice_leading_keys(len(voices)):
+        if key.split("/")[0] in _SAME_AS_METRICS:
+            continue
+        parts = key.split("/", 1)[1].split("-")
+        if any(part in scored or part == "all" for part in parts):
+            keys.append(key)
     return keys
 
 
@@ -86,10 +137,8 @@ def similarity_index(generated: dict[str, np.ndarray], reference: dict[str, np.n
 def rolls_similarity(generated_rolls: np.ndarray, reference_rolls: np.ndarray,
                      architecture: str = "unet") -> float:
     """Convenience: the index between two sets of bool rolls."""
-    from gan.data.roll import VOICE_NAMES
-
-    gen = piece_metrics(generated_rolls)
-    ref = piece_metrics(reference_rolls)
+    gen = features(generated_rolls)
+    ref = features(reference_rolls)
     return similarity_index(gen, ref, feature_keys(architecture, VOICE_NAMES))[0]
 
 

@@ -1,5 +1,6 @@
-"""What happens at the end of every epoch: fixed-input samples, their music
-metrics and similarity index, a few saved as MIDI, and a checkpoint.
+"""What happens at the end of every epoch: the generator is judged
+(gan.training.evaluation), a few of its pieces are saved as MIDI, and a
+checkpoint is written.
 
 The samples come from the same latents (and melodies) every epoch, drawn
 from their own random stream, so epoch-to-epoch changes in the music come
@@ -13,39 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gan.config import TrainConfig
-from gan.data.roll import VOICE_NAMES
-from gan.evaluation.metrics import piece_metrics, summarize
-from gan.evaluation.similarity import ceiling, feature_keys, similarity_index
 from gan.training.checkpoint import point_latest, save_checkpoint
+from gan.training.evaluation import EpochEvaluator
 from gan.training.events import EpochReport
-
-
-class EpochEvaluator:
-    """Holds what every epoch end compares against: the real music's
-    metrics, the ceiling, the fixed latents and melodies."""
-
-    def __init__(self, G, data: np.ndarray, config: TrainConfig):
-        from gan.training.sampling import fixed_latents, fixed_melody_indices
-
-        self.config = config
-        self.keys = feature_keys(config.architecture, VOICE_NAMES)
-        self.reference = piece_metrics(data)
-        self.reference_summary = summarize(self.reference)
-        self.ceiling = ceiling(self.reference, config.metric_samples, self.keys, seed=config.seed)
-        n = config.metric_samples
-        self.latents = fixed_latents(G, n, config.seed)
-        self.melodies = data[fixed_melody_indices(len(data), n, config.seed), 0] \
-            if getattr(G, "conditional", False) else None
-
-    def evaluate(self, G) -> tuple[np.ndarray, dict[str, float], float]:
-        """(samples, metric means, similarity index) of the fixed inputs."""
-        from gan.training.sampling import generate
-
-        samples = generate(G, n=len(self.latents), melody=self.melodies, latents=self.latents)
-        per_piece = piece_metrics(samples)
-        similarity, _ = similarity_index(per_piece, self.reference, self.keys)
-        return samples, summarize(per_piece), float(similarity)
 
 
 def save_samples(samples: np.ndarray, count: int, samples_dir: Path, epoch: int,
@@ -84,7 +55,8 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
                  seconds: float) -> EpochReport:
     """Evaluate, save samples and checkpoint; the record the loop sends."""
     config = session.config
-    samples, metrics, similarity = evaluator.evaluate(session.composer)
+    judged = evaluator.evaluate(session.composer)
+    samples, metrics, similarity = judged.samples, judged.metrics, judged.similarity
     paths = save_samples(samples, config.samples_per_epoch, run_dir / "samples", epoch, genre)
     ckpt = write_checkpoint(session, epoch, step, similarity, metrics, genre, run_dir / "checkpoints")
     means = np.array(logged).mean(0) if logged else [math.nan] * 4

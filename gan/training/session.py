@@ -22,7 +22,7 @@ from gan.training.checkpoint import load_checkpoint
 SHAPE_FIELDS = ("architecture", "width", "latent_size", "bars_per_sample")
 
 
-def check_data(data: np.ndarray, config: TrainConfig) -> np.ndarray:
+def check_data(data: np.ndarray, config: TrainConfig, minimum: int = 2) -> np.ndarray:
     """The segments as note-state rolls (int8, gan.data.roll), or a
     ValueError that says what is wrong. A plain bool roll is accepted (each
     run of sounding steps becomes one note)."""
@@ -33,8 +33,8 @@ def check_data(data: np.ndarray, config: TrainConfig) -> np.ndarray:
         raise ValueError(f"training data must be (segments, {TRACKS} voices, {steps} steps "
                          f"= {config.bars_per_sample} bars x {STEPS_PER_BAR}, pitches); "
                          f"got shape {tuple(data.shape)}")
-    if len(data) < 2:
-        raise ValueError(f"training needs at least 2 segments; the selection has {len(data)}")
+    if len(data) < minimum:
+        raise ValueError(f"training needs at least {minimum} segments; the selection has {len(data)}")
     if data.dtype != np.int8:
         if not np.isin(data, (0, 1)).all():
             raise ValueError("training data must be note-state rolls (0, 1, 2) or a piano roll "

@@ -1,0 +1,115 @@
+"""Judging a generator at an epoch end, the same way every epoch.
+
+Fixed inputs: the same latents every epoch and, for the accompaniment
+model, the same melodies, both from training pieces and (when the run has
+an evaluation split) from pieces it never trains on. Everything is scored
+against the real training music in one pass of features (music metrics and
+voice leading, gan.evaluation.similarity):
+
+- the similarity index on unseen melodies (the honest one, shown as *the*
+  index when there is a split) and on training melodies;
+- copying: the share of note-steps identical to the real accompaniment of
+  the same training melody, and the longest run of bars copied in order from
+  one training piece;
+- genre fidelity, when the caller gives a judge (a function from rolls to
+  the share labelled as the job's genre).
+
+They travel in ``EpochReport.metrics`` under ``index/...``, ``copying/...``
+and ``genre_fidelity``, next to the means of every feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gan.config import TrainConfig
+from gan.data.roll import VOICE_NAMES
+from gan.evaluation.metrics import summarize
+from gan.evaluation.similarity import ceiling, feature_keys, features, similarity_index, subset
+
+GenreJudge = Callable[[np.ndarray], float]
+
+INDEX_TRAINING, INDEX_UNSEEN = "index/training_melodies", "index/unseen_melodies"
+COPIED_SHARE, COPIED_RUN = "copying/note_steps", "copying/longest_bars"
+GENRE_FIDELITY = "genre_fidelity"
+
+
+@dataclass
+class Judgement:
+    samples: np.ndarray  # what the listener hears: from training melodies (or noise)
+    metrics: dict[str, float]
+    similarity: float  # on unseen melodies when there are some, else training melodies
+
+
+class EpochEvaluator:
+    """Holds what every epoch end compares against: the real music's
+    features, the ceiling, the fixed latents and melodies."""
+
+    def __init__(self, G, data: np.ndarray, config: TrainConfig, *,
+                 eval_data: np.ndarray | None = None, sources: Sequence[tuple[Any, int]] | None = None,
+                 judge: GenreJudge | None = None):
+        from gan.training.sampling import fixed_latents, fixed_melody_indices
+
+        self.config, self.judge = config, judge
+        self.conditional = bool(G.conditional)
+        self.keys = feature_keys(config.architecture, VOICE_NAMES)
+        self.reference = features(data)
+        self.reference_summary = summarize(self.reference)
+        n = config.metric_samples
+        self.latents = fixed_latents(G, n, config.seed)
+        self.real = self.melodies = self.unseen = None
+        if eval_data is not None and len(eval_data) == 0:
+            eval_data = None
+        if self.conditional:
+            self.real = data[fixed_melody_indices(len(data), n, config.seed)]
+            self.melodies = self.real[:, 0]
+            if eval_data is not None:
+                self.unseen = eval_data[fixed_melody_indices(len(eval_data), n, config.seed + 1), 0]
+        if eval_data is not None:
+            # real music the model never saw, scored like the samples: the ceiling
+            held = fixed_melody_indices(len(eval_data), min(n, len(eval_data)), config.seed + 2)
+            self.ceiling = similarity_index(features(eval_data[held]), self.reference, self.keys)[0]
+        else:
+            self.ceiling = ceiling(self.reference, n, self.keys, seed=config.seed)
+        self.bars = None
+        if sources is not None and len(sources) == len(data):
+            from gan.evaluation.copying import TrainingBars
+
+            self.bars = TrainingBars(data, sources, G.voices)
+
+    def evaluate(self, G) -> Judgement:
+        from gan.training.sampling import generate
+
+        samples = generate(G, n=len(self.latents), melody=self.melodies, latents=self.latents)
+        per_piece = features(samples)
+        metrics = summarize(per_piece)
+        index = similarity_index(per_piece, self.reference, self.keys)[0]
+        metrics[INDEX_TRAINING] = index
+        similarity = index
+        if self.unseen is not None:
+            unseen = generate(G, melody=self.unseen, latents=self.latents)
+            similarity = metrics[INDEX_UNSEEN] = similarity_index(features(unseen), self.reference,
+                                                                  self.keys)[0]
+        if self.real is not None:
+            from gan.evaluation.copying import copied_share
+
+            metrics[COPIED_SHARE] = float(np.nanmean(copied_share(samples, self.real, G.voices)))
+        if self.bars is not None:
+            metrics[COPIED_RUN] = float(np.mean(self.bars.longest_runs(samples).longest_run))
+        if self.judge is not None:
+            metrics[GENRE_FIDELITY] = float(self.judge(samples))
+        return Judgement(samples, metrics, float(similarity))
+
+
+def index_noise(evaluator: EpochEvaluator, per_piece: dict[str, np.ndarray], draws: int = 20,
+                seed: int = 0) -> float:
+    """Standard deviation of the index over bootstrap resamples of the
+    generated pieces: how much of an epoch-to-epoch change is luck."""
+    rng = np.random.default_rng(seed)
+    n = len(next(iter(per_piece.values())))
+    values = [similarity_index(subset(per_piece, rng.integers(0, n, n)), evaluator.reference,
+                               evaluator.keys)[0] for _ in range(draws)]
+    return float(np.std(values))
