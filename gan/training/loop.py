@@ -18,12 +18,14 @@ import math
 import os
 import time
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
 from gan.config import TrainConfig
-from gan.training.epoch_end import EpochEvaluator, epoch_report
-from gan.training.events import EventCallback, RunFinished, RunStarted, StepStats, StopFlag
+from gan.training.epoch_end import epoch_report
+from gan.training.evaluation import EpochEvaluator, GenreJudge
+from gan.training.events import EventCallback, Notice, RunFinished, RunStarted, StepStats, StopFlag
 from gan.training.guards import Diverged, LossGuard
 from gan.training.session import Session, check_data, read_checkpoint, set_cpu_threads, start_session
 from gan.training.steps import Cancelled, make_runner
@@ -35,8 +37,15 @@ __all__ = ["train", "check_data"]
 
 def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
           should_stop: StopFlag = lambda: False, *, run_dir: str | os.PathLike,
-          resume_from: str | os.PathLike | None = None, genre: str | None = None) -> RunFinished:
+          resume_from: str | os.PathLike | None = None, genre: str | None = None,
+          eval_data: np.ndarray | None = None, sources: Sequence[tuple[Any, int]] | None = None,
+          judge: GenreJudge | None = None) -> RunFinished:
     """Train, report through ``on_event``, return the final ``RunFinished``.
+
+    ``eval_data``: segments of pieces kept out of training, whose melodies
+    the accompaniment model is also scored on every epoch; ``sources``:
+    (piece, first bar) of each training segment, for the copying measure;
+    ``judge``: the genre classifier's verdict (gan.training.evaluation).
 
     Bad input (invalid config, wrongly shaped data, unusable checkpoint, a
     device that is not there) raises before anything is written. Once
@@ -44,6 +53,8 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     """
     config.validate()
     data = check_data(data, config)
+    if eval_data is not None and len(eval_data):
+        eval_data = check_data(eval_data, config, minimum=1)
     import torch
 
     from gan.training import distributed
@@ -62,7 +73,8 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
         (run_dir / "samples").mkdir(parents=True, exist_ok=True)
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
     session = start_session(config, data, ranks, device, ckpt)
-    evaluator = EpochEvaluator(session.G, data, config) if ranks.is_main else None
+    evaluator = EpochEvaluator(session.G, data, config, eval_data=eval_data, sources=sources,
+                               judge=judge) if ranks.is_main else None
     label = set_cpu_threads(session)
     if ranks.distributed:
         labels = distributed.gather(label, ranks)
@@ -118,7 +130,8 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
     config, ranks = session.config, session.ranks
     guard = LossGuard(session.device)
     # Under torchrun the ranks stop together (below), never one alone.
-    iteration = make_runner(session.trainer, config, session.device, lambda text: None)
+    iteration = make_runner(session.trainer, config, session.device,
+                            lambda text, level="info": on_event(Notice(text, level)))
     local_stop = (lambda: False) if ranks.distributed else should_stop
     read_every_step = session.device.type == "cpu"  # on the CPU reading is free
     started, steps_done = time.perf_counter(), 0
