@@ -19,6 +19,6 @@ if __name__ == "__main__":
     except OSError as exc:  # an unwritable data directory is reported by the command itself
         print(f"polyphony: no log file ({exc})", file=sys.stderr)
     install_exception_logging()
-    from app.cli import main
+    from app.launcher import main
 
     sys.exit(main(sys.argv[1:]))

@@ -89,13 +89,18 @@ SPECS: dict[str, FieldSpec] = {
         "Length, in 4/4 bars, of the pieces the model learns from and writes. "
         "Longer pieces take more time per step.")),
     "seed": FieldSpec(int, 0, 2**31 - 1, help=(
-        "Starting point of the random numbers. The same seed and settings "
-        "give the same run.")),
+        "Starting point of the random numbers. On the CPU, the same seed and "
+        "settings give the same run on the same machine and software (the "
+        "thread count, fixed per machine, is part of it); on a GPU, runs "
+        "with the same seed may differ slightly.")),
     "device": FieldSpec(str, help=(
         "Where to train: auto picks an NVIDIA GPU (cuda), then an Apple GPU "
         "(mps), then the CPU.")),
     "steps_per_epoch": FieldSpec(int, 0, 1_000_000, help=(
         "Steps in one epoch; 0 means one full pass over the chosen music.")),
+    "keep_every": FieldSpec(int, 0, 100_000, help=(
+        "Checkpoints kept on disk: the latest, the best so far, and one every "
+        "this many epochs (1 = every epoch, 0 = only the latest and the best).")),
     "samples_per_epoch": FieldSpec(int, 1, 64, help=(
         "Pieces saved as MIDI at each epoch for you to listen to.")),
     "metric_samples": FieldSpec(int, 4, 4096, help=(
@@ -131,6 +136,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     steps_per_epoch: int = 0
+    keep_every: int = 10
     samples_per_epoch: int = 4
     metric_samples: int = 64
     log_every: int = 10

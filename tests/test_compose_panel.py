@@ -168,10 +168,9 @@ def test_refresh_keeps_the_chosen_epoch(unet_job, make_panel):
     panel.set_job(job_id)
     best = panel.epoch_combo.currentData()
     other = 1 if best == 2 else 2
-    panel.epoch_combo.setCurrentIndex(panel.epoch_combo.findData(other))
-    panel._choose_epoch()
+    assert panel.choose_epoch(other)
     panel.refresh()
-    assert panel.epoch_combo.currentData() == other and panel._choice.epoch == other
+    assert panel.epoch_combo.currentData() == other and panel.choice().epoch == other
 
 
 def test_main_window_compose_tab_builds_on_first_show_and_follows_the_job(unet_job, qtbot, monkeypatch):
@@ -190,8 +189,8 @@ def test_main_window_compose_tab_builds_on_first_show_and_follows_the_job(unet_j
     assert detail.compose is None, "the Compose tab is built lazily"
     window.refresh()
     detail.show_job(window.store.get(job_id))
-    detail.setCurrentIndex(detail._compose_index)
-    assert detail.compose is not None
-    assert detail.compose._job_id == job_id
+    compose = detail.show_compose()
+    assert compose is not None and detail.compose is compose
+    assert compose.job_id() == job_id
     window.close_policy = CLOSE_STOP
     window.close()

@@ -231,3 +231,25 @@ def test_new_source_list_replaces_a_and_b(qtbot, panel, samples, tmp_path):
     assert panel.current_item() == other[2]
     panel.set_sources(samples)  # and back, still following: that job's latest
     assert panel.current_item() == samples[1]
+
+
+def test_a_sample_is_read_once_for_the_roll_and_the_player(qtbot, panel, samples, monkeypatch):
+    """Choosing a sample parses its MIDI file once: the piano roll and the
+    player share that score (the player used to read the file again)."""
+    from app.audio import player as player_module
+    from app.audio import score as score_module
+    from app.ui.listen import listen_panel
+
+    reads = []
+    real = score_module.load_score
+
+    def counting(path):
+        reads.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(listen_panel, "load_score", counting)
+    monkeypatch.setattr(player_module, "load_score", counting)
+    panel.set_sources(samples)
+    panel.select(0, 1)
+    assert sorted(reads) == sorted(s.midi_path.name for s in samples)
+    assert panel.players["A"].player.score.note_rows().tolist() == panel.roll.notes.tolist()

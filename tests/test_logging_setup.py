@@ -160,15 +160,3 @@ def test_an_unwritable_log_file_does_not_stop_the_app(polyphony_home, capsys):
     finally:
         logging_setup.shutdown_logging()
     assert not [h for h in logging.getLogger().handlers if getattr(h, "_polyphony", False)]
-
-
-def test_logging_setup_is_qt_free():
-    # The command line and a cluster node use it without a screen.
-    import ast
-
-    tree = ast.parse((REPO_ROOT / "app" / "logging_setup.py").read_text())
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module}
-    assert not imported & {"PySide6", "pyqtgraph", "shiboken6"}

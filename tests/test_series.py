@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from app.ui.chart_data import JobSeries, smooth
+from app.jobs.series import JobSeries, smooth
 
 
 def reference_smooth(values, weight):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 
 from gan.config import PRESETS, SPECS
 from tests.ui_fixtures import ui_env  # noqa: F401
@@ -65,12 +64,10 @@ def test_devices_listed_and_missing_device_refused(dialog):
 
 def test_tags_from_real_corpus_with_counts_and_total(dialog):
     picker = dialog.tag_picker
-    rows = {item.data(0, Qt.UserRole): int(item.text(1).replace(",", "")) for item in picker._items()}
+    rows = picker.tag_counts()
     assert rows.get("genre=chorale", 0) > 100, rows
     everything = picker.segment_total()
-    for item in picker._items():
-        if item.data(0, Qt.UserRole) == "genre=chorale":
-            item.setCheckState(0, Qt.Checked)
+    assert picker.tick("genre=chorale")
     assert picker.tags() == ["genre=chorale"]
     chosen = picker.segment_total()
     assert 0 < chosen <= everything
@@ -101,12 +98,12 @@ def test_import_folder_from_the_dialog_shows_report_and_new_genre(dialog, qtbot,
     (folder / "broken.mid").write_bytes(b"not a midi file")
     write_midi(folder / "waltz.mid", [melody(6)], time_signature=(3, 4))
     picker = dialog.tag_picker
-    thread = picker.start_import(str(folder), "my_songs")
+    worker = picker.start_import(str(folder), "my_songs")
     qtbot.waitUntil(lambda: picker.last_report != "", timeout=60_000)
-    thread.wait(5000)
+    assert worker.wait(5)
     text = picker.last_report
     assert "Imported 3 file(s)" in text, text
     assert "broken.mid" in text and "waltz.mid" in text and "3/4" in text
-    tags = {item.data(0, Qt.UserRole): int(item.text(1).replace(",", "")) for item in picker._items()}
+    tags = picker.tag_counts()
     assert tags.get("genre=my_songs", 0) > 0, tags
     picker.report_dialog.accept()

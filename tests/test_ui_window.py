@@ -16,7 +16,7 @@ from gan.config import PRESETS
 from tests.ui_fixtures import ui_env  # noqa: F401
 
 from app.jobs.store import JobStore
-from app.ui.chart_data import JobSeries
+from app.jobs.series import JobSeries
 from app.ui.charts import ChartsPanel
 from app.ui.main_window import CLOSE_KEEP, MainWindow
 
@@ -42,11 +42,9 @@ def test_window_module_does_not_import_torch():
 def test_smoke_job_from_the_form_reaches_completed_with_chart_points(qtbot, ui_env):  # noqa: F811
     window = make_window(qtbot)
     window.new_job()
-    dialog = window._dialog
+    dialog = window.new_job_dialog()
     dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("smoke"))
-    for item in dialog.tag_picker._items():
-        if item.data(0, Qt.UserRole) == "genre=chorale":
-            item.setCheckState(0, Qt.Checked)
+    assert dialog.tag_picker.tick("genre=chorale")
     assert dialog.start_button.isEnabled()
     qtbot.mouseClick(dialog.start_button, Qt.LeftButton)
     job = window.selected_job()
@@ -59,13 +57,13 @@ def test_smoke_job_from_the_form_reaches_completed_with_chart_points(qtbot, ui_e
     assert done.status == "completed", done.error
     model = window.job_list.job_model
     assert model.data(model.index(model.row_of(job.id), 2)) == "completed"
-    series = window._series[job.id]
+    series = window.series(job.id)
     assert series.n_steps == SMOKE.epochs * SMOKE.steps_per_epoch
     assert len(series.epoch_rows) == SMOKE.epochs
-    window.detail.charts.refresh_now()
-    curves = window.detail.charts._main
-    assert len(curves.gen.xData) == series.n_steps
-    assert len(curves.sim.xData) == SMOKE.epochs
+    charts = window.detail.charts
+    charts.refresh_now()
+    assert len(charts.plotted("gen")[0]) == series.n_steps
+    assert len(charts.plotted("sim")[0]) == SMOKE.epochs
     assert window.detail.charts.metric_plots, "music metric plots were created"
     assert "epoch 2/2" in window.status_job.text()
     qtbot.waitUntil(lambda: not window.host.is_running(), timeout=20_000)
@@ -79,17 +77,17 @@ def test_cancel_resume_and_close_keeping_the_job_queued(qtbot, ui_env):  # noqa:
     job_id = store.create("long", long_smoke, ["genre=chorale"])
     window = make_window(qtbot, mode="thread")
     window.job_list.select_job(job_id)
-    assert window.act_start.isEnabled()
-    window.act_start.trigger()
+    assert window.commands.start.isEnabled()
+    window.commands.start.trigger()
     qtbot.waitUntil(lambda: store.get(job_id).step >= 2, timeout=120_000)
     window.refresh()
-    assert window.act_cancel.isEnabled() and not window.act_delete.isEnabled()
-    window.act_cancel.trigger()
+    assert window.commands.cancel.isEnabled() and not window.commands.delete.isEnabled()
+    window.commands.cancel.trigger()
     qtbot.waitUntil(lambda: store.get(job_id).status == "cancelled", timeout=60_000)
     qtbot.waitUntil(lambda: not window.host.is_running(), timeout=30_000)
     window.refresh()
-    assert window.act_resume.isEnabled()
-    window.act_resume.trigger()
+    assert window.commands.resume.isEnabled()
+    window.commands.resume.trigger()
     qtbot.waitUntil(lambda: store.get(job_id).status == "running", timeout=60_000)
     window.close_policy = CLOSE_KEEP
     window.close()
@@ -109,13 +107,13 @@ def test_delete_asks_first(qtbot, ui_env, monkeypatch):  # noqa: F811
     window.job_list.select_job(drop)
     answers = iter([QMessageBox.No, QMessageBox.Yes])
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: next(answers))
-    window.act_delete.trigger()
+    window.commands.delete.trigger()
     assert {j.id for j in store.list()} == {keep, drop}
-    window.act_delete.trigger()
+    window.commands.delete.trigger()
     assert {j.id for j in store.list()} == {keep}
     assert window.job_list.job_model.rowCount() == 1
-    assert any(s.matches(Qt.Key_Delete) for s in window.act_delete.shortcuts()) or \
-        window.act_delete.shortcut().toString() == "Del"
+    assert any(s.matches(Qt.Key_Delete) for s in window.commands.delete.shortcuts()) or \
+        window.commands.delete.shortcut().toString() == "Del"
     window.close()
     store.close()
 
@@ -126,7 +124,7 @@ def test_geometry_chart_options_and_last_job_persist(qtbot, ui_env):  # noqa: F8
     window.detail.charts.set_x_axis("epoch")
     window.detail.charts.set_smoothing(0.3)
     window.new_job()
-    dialog = window._dialog
+    dialog = window.new_job_dialog()
     dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("smoke"))
     dialog.form.set_value("epochs", "9")
     dialog.queue_button.click()  # added to the queue, not started
@@ -176,8 +174,8 @@ def test_nan_points_overlay_and_export(qtbot, ui_env, tmp_path):  # noqa: F811
     for axis in ("step", "epoch", "time"):
         panel.set_x_axis(axis)
         panel.refresh_now()
-    assert len(panel._main.gen_raw.xData) == 500
-    smoothed = panel._main.critic.yData
+    assert len(panel.plotted("gen_raw")[0]) == 500
+    smoothed = panel.plotted("critic")[1]
     assert np.isnan(smoothed[6]) and np.isfinite(smoothed[7])  # NaN gap, then on again
     assert panel.ceiling_line.isVisible() and panel.ceiling_line.value() == pytest.approx(0.93)
     assert panel.metric_plots["polyphony"][1].value() == pytest.approx(2.5)

@@ -1,8 +1,9 @@
 """Fixtures shared by the tests/test_ui*.py files.
 
 ``ui_env``: QSettings in a temporary INI folder (the user's settings are never
-read or written) and, at the end, a failure if any training host, QThread or
-QTimer owned by a widget is still running.
+read or written) and, at the end, a failure if any background ``Worker``
+(app/ui/worker.py: the training host, device probe, imports, compose, WAV
+export), QThread or QTimer owned by a widget is still running.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ def running_leftovers() -> list[str]:
     from PySide6.QtCore import QThread, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.ui.training_host import live_hosts
+    from app.ui.worker import live_workers
 
-    found = [f"training host ({h.mode})" for h in live_hosts()]
+    found = [f"worker {w.name}" for w in live_workers()]
     app = QApplication.instance()
     if app is not None:
         for widget in app.allWidgets():

@@ -88,9 +88,11 @@ class Player:
         self._soundfont = Path(path)
         self._rerender()
 
-    def load(self, midi_path, programs: dict[int, int] | None = None) -> Score:
-        """Read the file and start rendering it; playback state goes to stopped at 0."""
-        score = load_score(midi_path)
+    def load(self, source, programs: dict[int, int] | None = None) -> Score:
+        """Start rendering ``source`` (a MIDI file's path, or its ``Score``
+        when the caller has read it already: the file is then not parsed a
+        second time); playback state goes to stopped at 0."""
+        score = source if isinstance(source, Score) else load_score(source)
         soundfont = check_soundfont_file(self.soundfont)
         with self._lock:
             self.score = score

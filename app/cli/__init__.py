@@ -1,7 +1,9 @@
 """The command line: ``python main.py [--self-test] [COMMAND ...]``.
 
-No command opens the window. Each sub-command lives in its own module with a
-``register(subparsers)`` function; they import heavy libraries (torch, Qt)
+This face parses arguments and runs sub-commands; it never imports the
+window (``app.launcher`` decides between the two: no command opens the
+window). Each sub-command lives in its own module with a
+``register(subparsers)`` function; they import heavy libraries (torch)
 only when they run.
 """
 
@@ -14,12 +16,11 @@ import os
 import sys
 
 from app.cli import compose_cmd, data_cmd, jobs_cmd, render_cmd, train_cmd
+from app.cli.common import CommandError
+
+__all__ = ["CommandError", "build_parser", "main", "parse_args", "run", "wants_window"]
 
 COMMAND_MODULES = (data_cmd, train_cmd, jobs_cmd, render_cmd, compose_cmd)
-
-
-class CommandError(Exception):
-    """A problem the user can fix; printed without a traceback (exit 2)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,20 +53,28 @@ def _quiet_pyfluidsynth_import() -> None:
             pass
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     argv = list(sys.argv[1:] if argv is None else argv)
     _quiet_pyfluidsynth_import()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return build_parser().parse_args(argv)
+
+
+def wants_window(args: argparse.Namespace) -> bool:
+    """No sub-command (and no --version): the window is wanted, not this face."""
+    return args.command is None and not args.version
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed sub-command (or --version); the exit code."""
     if args.version:
         import gan
 
         print(f"polyphony {gan.__version__}")
         return 0
     if args.command is None:
-        from app.ui.launch import launch
-
-        return launch(self_test=args.self_test, screenshot=args.screenshot)
+        print("no command given: `python main.py` alone opens the window; "
+              "see `python main.py --help` for the commands", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except CommandError as exc:
@@ -74,3 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one sub-command (``app.launcher.main`` also opens the window)."""
+    return run(parse_args(argv))

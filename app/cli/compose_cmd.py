@@ -6,16 +6,23 @@
     compose --job ID --generate N --out FILE.mid [--seed S]          (MuseGAN jobs)
     compose --job ID --interpolate SEED_B --steps N --out FILE.mid   (MuseGAN jobs)
 
-Several output files are FILE_1.mid ... FILE_K.mid. The Qt-free helpers
-here (which checkpoint, which genre, where the melodies lay) are shared
-with the window's compose panel.
+Several output files are FILE_1.mid ... FILE_K.mid. The work itself (which
+checkpoint, where the melodies lay, the pipeline) is the compose service,
+``app.compose``, which the window's Compose tab uses too.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
+
+from app.cli.common import CommandError, open_store
+from app.compose.choice import choose_checkpoint
+from app.compose.melody_source import (BUILTIN, FILE, TYPED, MelodyError, MelodySource,
+                                       build_melody, builtin_titles, midi_tracks)
+from app.compose.pipeline import accompany_melody, generate_pieces, numbered
+
+__all__ = ["choose_checkpoint", "register", "run"]
 
 HELP = "accompany a melody or write new pieces with a trained job's model"
 
@@ -54,152 +61,54 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _error(message: str):
-    from app.cli import CommandError
-
-    return CommandError(message)
-
-
-# -- helpers shared with the window ---------------------------------------------
-
-@dataclass(frozen=True)
-class ModelChoice:
-    job_id: int
-    epoch: int
-    checkpoint: Path
-    architecture: str
-    genre: str | None
-    why: str  # "best similarity index 0.41" / "epoch asked for" / "last checkpoint"
-
-
-def epoch_checkpoints(store, job_id: int) -> list[tuple[int, Path, float | None]]:
-    """(epoch, checkpoint, similarity) of every epoch whose checkpoint file exists."""
-    return [(row.epoch, Path(row.checkpoint_path), row.similarity) for row in store.epochs(job_id)
-            if row.checkpoint_path and Path(row.checkpoint_path).is_file()]
-
-
-def choose_checkpoint(store, job_id: int, epoch: int | None = None) -> ModelChoice:
-    """The checkpoint to compose with: ``epoch``'s, else the best similarity
-    index's, else the newest. ``ValueError`` with the reason when none fits."""
-    from app.jobs.runner import genre_of
-
-    job = store.get(job_id)
-    found = epoch_checkpoints(store, job_id)
-    if not found:
-        raise ValueError(f"job {job_id} ({job.name}) has no checkpoint yet (status {job.status}): "
-                         f"train it for at least one epoch first")
-    genre = genre_of(job.tags)
-    if epoch is not None:
-        for e, path, _ in found:
-            if e == epoch:
-                return ModelChoice(job_id, e, path, job.config.architecture, genre, "epoch asked for")
-        have = ", ".join(str(e) for e, _, _ in found)
-        raise ValueError(f"job {job_id} has no checkpoint for epoch {epoch}; it has epochs {have}")
-    scored = [(s, e, path) for e, path, s in found if s is not None]
-    if scored:
-        s, e, path = max(scored, key=lambda x: (x[0], x[1]))
-        return ModelChoice(job_id, e, path, job.config.architecture, genre,
-                           f"best similarity index {s:.3f}")
-    e, path, _ = found[-1]
-    return ModelChoice(job_id, e, path, job.config.architecture, genre, "last checkpoint")
-
-
-def melody_range(job) -> tuple[int, int] | None:
-    """Lowest and highest pitch of the top voice in the job's training music
-    (where its melodies lay), or None when that music cannot be read now."""
-    try:
-        from app.jobs.runner import genres_to_load
-        from gan.data.corpus import Corpus
-
-        corpus = Corpus.load(genres_to_load(job.tags, job.tag_mode)).select(job.tags, job.tag_mode)
-        tops = [p.notes[p.notes[:, 0] == 0, 3] for p in corpus.pieces if len(p.notes)]
-        tops = [t for t in tops if len(t)]
-        if not tops:
-            return None
-        import numpy as np
-
-        pitches = np.concatenate(tops)
-        return int(pitches.min()), int(pitches.max())
-    except Exception:  # a preference, not a requirement: compose without it
-        return None
-
-
-def programs_for(genre: str | None) -> list[int]:
-    from gan.data.midi_io import programs_for as table
-
-    return list(table(genre))
-
-
-def numbered(out: Path, count: int) -> list[Path]:
-    """FILE.mid for one file, FILE_1.mid ... FILE_K.mid for several."""
-    if count == 1:
-        return [out]
-    return [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(1, count + 1)]
-
-
-# -- the command -------------------------------------------------------------------
-
 def _melody(args):
-    from gan.compose.melody import melody_from_midi, melody_from_notes
-    from gan.compose.melodies import builtin_melody, parse_notes
-
-    if args.melody:
-        path = Path(args.melody)
-        if not path.is_file():
-            raise _error(f"melody file {path} does not exist")
-        track = None if args.track is None else args.track - 1
-        return melody_from_midi(path, track=track, pickup_beats=args.pickup)
-    if args.builtin:
-        return builtin_melody(args.builtin)
-    pickup = args.pickup or 0.0
-    return melody_from_notes("typed melody", parse_notes(args.notes, pickup), tempo=args.tempo,
-                             pickup_beats=pickup)
+    """The tune the arguments name, built by the compose service."""
+    source = (MelodySource(FILE, path=args.melody, pickup=args.pickup,
+                           track=None if args.track is None else args.track - 1) if args.melody
+              else MelodySource(BUILTIN, name=args.builtin) if args.builtin
+              else MelodySource(TYPED, notes=args.notes, tempo=args.tempo, pickup=args.pickup))
+    return build_melody(source)
 
 
 def _list_melodies() -> int:
-    from gan.compose.melodies import builtin_titles
-
     for name, title in builtin_titles().items():
         print(f"{name}: {title}")
     return 0
 
 
 def _list_tracks(path: str | None) -> int:
-    from gan.compose.melody import midi_tracks
-    from gan.data.midi_io import MidiReadError
-
     if not path:
-        raise _error("--list-tracks needs --melody FILE.mid")
+        raise CommandError("--list-tracks needs --melody FILE.mid")
     try:
         for info in midi_tracks(path):
             print(info.label())
-    except MidiReadError as exc:
-        raise _error(f"{Path(path).name}: {exc}") from None
+    except MelodyError as exc:
+        raise CommandError(str(exc)) from None
     return 0
 
 
 def _check_args(args) -> None:
     if args.job is None:
-        raise _error("--job ID is required (see `python main.py jobs list`)")
+        raise CommandError("--job ID is required (see `python main.py jobs list`)")
     if not (args.melody or args.builtin or args.notes or args.generate is not None
             or args.interpolate is not None):
-        raise _error("say what to compose: --melody FILE.mid, --builtin NAME or --notes TEXT "
+        raise CommandError("say what to compose: --melody FILE.mid, --builtin NAME or --notes TEXT "
                      "(U-Net jobs), or --generate N / --interpolate SEED_B (MuseGAN jobs)")
     if not args.out:
-        raise _error("--out FILE.mid is required")
+        raise CommandError("--out FILE.mid is required")
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".midi"):
-        raise _error(f"--out must name a .mid file, got {out.name}")
+        raise CommandError(f"--out must name a .mid file, got {out.name}")
     if not out.parent.exists():
-        raise _error(f"the folder for --out does not exist: {out.parent}")
+        raise CommandError(f"the folder for --out does not exist: {out.parent}")
     if not 1 <= args.takes <= 64:
-        raise _error(f"--takes must be 1 to 64, got {args.takes}")
+        raise CommandError(f"--takes must be 1 to 64, got {args.takes}")
     if args.generate is not None and not 1 <= args.generate <= 256:
-        raise _error(f"--generate must be 1 to 256 pieces, got {args.generate}")
+        raise CommandError(f"--generate must be 1 to 256 pieces, got {args.generate}")
     if args.interpolate is not None and not 2 <= args.steps <= 64:
-        raise _error(f"--steps must be 2 to 64, got {args.steps}")
+        raise CommandError(f"--steps must be 2 to 64, got {args.steps}")
     if (args.generate is not None or args.interpolate is not None) and args.takes != 1:
-        raise _error("--takes is for accompaniments; with MuseGAN use --generate N for N pieces")
+        raise CommandError("--takes is for accompaniments; with MuseGAN use --generate N for N pieces")
 
 
 def run(args) -> int:
@@ -208,86 +117,61 @@ def run(args) -> int:
     if args.list_tracks:
         return _list_tracks(args.melody)
     _check_args(args)
-    from app.cli.train_cmd import open_store
     from app.jobs.errors import JobNotFound
 
     store = open_store()
     try:
         choice = choose_checkpoint(store, args.job, args.epoch)
-        job = store.get(args.job)
-    except JobNotFound as exc:
-        raise _error(str(exc)) from None
-    except ValueError as exc:
-        raise _error(str(exc)) from None
+    except (JobNotFound, ValueError) as exc:
+        raise CommandError(str(exc)) from None
     wants_melody = bool(args.melody or args.builtin or args.notes)
     if wants_melody and choice.architecture != "unet":
-        raise _error(f"job {args.job} is a {choice.architecture} model: it writes pieces from "
-                     f"noise and does not accompany melodies; use --generate N")
+        raise CommandError(f"job {args.job} is a {choice.architecture} model: it writes pieces from "
+                           f"noise and does not accompany melodies; use --generate N")
     if not wants_melody and choice.architecture != "musegan":
-        raise _error(f"job {args.job} is an accompaniment (U-Net) model: it needs a melody "
-                     f"(--melody, --builtin or --notes), not --generate/--interpolate")
+        raise CommandError(f"job {args.job} is an accompaniment (U-Net) model: it needs a melody "
+                           f"(--melody, --builtin or --notes), not --generate/--interpolate")
+    from gan.compose.accompany import ComposeError
 
-    from gan.compose.accompany import ComposeError, load_model
-    from gan.compose.melody import MelodyError
-
-    out = Path(args.out)
     try:
-        melody = _melody(args) if wants_melody else None
-        model, _ = load_model(choice.checkpoint, device=args.device)
-        if melody is not None:
-            files, messages = _accompany(model, melody, job, choice, args, out)
-        else:
-            files, messages = _generate(model, choice, args, out)
+        done = _compose(args, choice, wants_melody)
     except (MelodyError, ComposeError) as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     except (RuntimeError, ValueError, OSError) as exc:  # no such device, a damaged or deleted checkpoint
-        raise _error(f"cannot use the model of job {args.job}, epoch {choice.epoch}: {exc}") from None
-    wavs = _render(files) if args.wav else []
+        raise CommandError(f"cannot use the model of job {args.job}, epoch {choice.epoch}: {exc}") from None
+    wavs = _render(done.files) if args.wav else []
+    _report(args, choice, done.files, wavs, done.messages)
+    return 0
+
+
+def _compose(args, choice, wants_melody: bool):
+    out = Path(args.out)
+    if wants_melody:
+        melody = _melody(args)  # before the model loads: a refused tune costs nothing
+        seeds = [args.seed + i for i in range(args.takes)]
+        paths = numbered(out, len(seeds))
+        done = accompany_melody(choice, melody, seeds, lambda i, _seed: paths[i], device=args.device)
+        if len(seeds) > 1:
+            done.messages.append(f"takes use seeds {seeds[0]}..{seeds[-1]}, in file order")
+        return done
+    count = args.generate if args.interpolate is None else args.steps
+    paths = numbered(out, count)
+    return generate_pieces(choice, args.generate or 0, args.seed, lambda i, _seed: paths[i],
+                           interpolate_to=args.interpolate, steps=args.steps, device=args.device)
+
+
+def _report(args, choice, files: list[Path], wavs: list[Path], messages: list[str]) -> None:
     result = {"job": args.job, "epoch": choice.epoch, "checkpoint": str(choice.checkpoint),
               "why": choice.why, "files": [str(f) for f in files], "wav": [str(w) for w in wavs],
               "messages": messages}
     if args.json:
         print(json.dumps(result))
-    else:
-        print(f"job {args.job}, epoch {choice.epoch} ({choice.why})")
-        for message in messages:
-            print(f"note: {message}")
-        for f in files + wavs:
-            print(f"wrote {f}")
-    return 0
-
-
-def _accompany(model, melody, job, choice: ModelChoice, args, out: Path):
-    from gan.compose.accompany import accompany
-    from gan.compose.export import write_composition
-    from gan.data.roll import VOICE_NAMES
-
-    seeds = [args.seed + i for i in range(args.takes)]
-    result = accompany(model, melody, seeds, preferred_range=melody_range(job))
-    programs = programs_for(choice.genre)
-    files = []
-    for take, path in zip(result.takes, numbered(out, len(result.takes))):
-        files.append(write_composition(path, take.notes, result.melody, programs=programs,
-                                       track_names=VOICE_NAMES))
-    messages = list(result.messages)
-    if len(seeds) > 1:
-        messages.append(f"takes use seeds {seeds[0]}..{seeds[-1]}, in file order")
-    return files, messages
-
-
-def _generate(model, choice: ModelChoice, args, out: Path):
-    from gan.compose.accompany import generate_pieces, interpolate
-    from gan.compose.export import write_roll
-
-    programs = programs_for(choice.genre)
-    if args.interpolate is not None:
-        rolls = interpolate(model, args.seed, args.interpolate, args.steps)
-        messages = [f"{len(rolls)} pieces from seed {args.seed} to seed {args.interpolate}"]
-    else:
-        rolls = generate_pieces(model, args.generate, args.seed)
-        messages = [f"{len(rolls)} piece(s) from seed {args.seed}"]
-    files = [write_roll(path, roll, programs=programs) for roll, path in zip(rolls, numbered(out, len(rolls)))]
-    return files, messages
+        return
+    print(f"job {args.job}, epoch {choice.epoch} ({choice.why})")
+    for message in messages:
+        print(f"note: {message}")
+    for f in files + wavs:
+        print(f"wrote {f}")
 
 
 def _render(files: list[Path]) -> list[Path]:
@@ -301,5 +185,5 @@ def _render(files: list[Path]) -> list[Path]:
         try:
             wavs.append(render_file(f, f.with_suffix(".wav")))
         except (ScoreError, SoundfontError, FluidSynthMissing, OSError) as exc:
-            raise _error(f"the MIDI files were written, but rendering {f.name} to WAV failed: {exc}") from None
+            raise CommandError(f"the MIDI files were written, but rendering {f.name} to WAV failed: {exc}") from None
     return wavs

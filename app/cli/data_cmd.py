@@ -6,7 +6,8 @@ import json
 import sys
 import time
 
-DEFAULT_BARS = 4
+from app.cli.common import CommandError
+from app.music.catalog import DEFAULT_BARS
 
 
 def register(sub) -> None:
@@ -33,47 +34,17 @@ def register(sub) -> None:
     imp.set_defaults(func=run_import)
 
 
-def _error(message: str):
-    from app.cli import CommandError
-
-    return CommandError(message)
-
-
-def genre_summary(corpus, bars: int = DEFAULT_BARS) -> dict:
-    """genre -> pieces, bars, segments, pitch range, composers, status."""
-    from gan.data.corpus import available_genres
-
-    status = available_genres()
-    out = {}
-    for genre in sorted({p.tags.get("genre", "") for p in corpus.pieces}):
-        sub = corpus.select([f"genre={genre}"])
-        low_high = sub.pitch_range()
-        out[genre] = {
-            "status": status.get(genre, "imported"),
-            "pieces": len(sub),
-            "bars": int(sum(p.n_bars for p in sub.pieces)),
-            "segments": sub.segment_count(bars, balance=False),
-            "bars_per_sample": bars,
-            "pitch_range": list(low_high) if low_high else None,
-            "composers": sub.tag_values("composer"),
-        }
-    for genre, state in status.items():
-        if genre not in out:
-            out[genre] = {"status": state, "pieces": 0, "bars": 0, "segments": 0,
-                          "bars_per_sample": bars, "pitch_range": None, "composers": []}
-    return dict(sorted(out.items()))
-
-
 def run_info(args) -> int:
-    from gan.data.corpus import Corpus
     from gan.data.dataset_file import DatasetFileError
 
+    from app.music.catalog import genre_summary, load_library
+
     if args.bars < 1:
-        raise _error("--bars must be at least 1")
+        raise CommandError("--bars must be at least 1")
     try:
-        corpus = Corpus.load()
+        corpus = load_library()
     except DatasetFileError as exc:
-        raise _error(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     genres = genre_summary(corpus, args.bars)
     if args.json:
         print(json.dumps({"genres": genres}))
@@ -110,24 +81,20 @@ class ProgressPrinter:
 
 
 def run_build(args) -> int:
-    from gan.data.corpus import available_genres
-    from gan.data.build import CORPUS_GENRES, ON_DEMAND_GENRES, BuildError, build_genre
+    from app.music.catalog import BuildProblem, build, genres_to_build
 
-    if args.genre:
-        if args.genre not in CORPUS_GENRES:
-            raise _error(f"unknown genre {args.genre!r}; buildable: {', '.join(CORPUS_GENRES)}")
-        genres = [args.genre]
-    else:
-        status = available_genres()
-        genres = [g for g in ON_DEMAND_GENRES if status.get(g) != "cached"]
-        if not genres:
-            print("every on-demand genre is built; use --genre NAME to rebuild one")
-            return 0
+    try:
+        genres = genres_to_build(args.genre)
+    except BuildProblem as exc:
+        raise CommandError(str(exc)) from None
+    if not genres:
+        print("every on-demand genre is built; use --genre NAME to rebuild one")
+        return 0
     for genre in genres:
         try:
-            report = build_genre(genre, progress=ProgressPrinter(genre))
-        except BuildError as exc:
-            raise _error(str(exc)) from exc
+            report = build(genre, progress=ProgressPrinter(genre))
+        except BuildProblem as exc:
+            raise CommandError(str(exc)) from exc
         skips = ", ".join(f"{reason} {n}" for reason, n in report.skip_counts().items()) or "none"
         print(f"{genre}: {report.pieces} pieces, {report.bars} bars, {report.segments_4_bars} four-bar "
               f"segments from {report.sources} files in {report.seconds} s -> {report.path}")
@@ -139,24 +106,27 @@ def _parse_tags(items: list[str]) -> dict[str, str]:
     tags = {}
     for item in items:
         if "=" not in item:
-            raise _error(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
+            raise CommandError(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
         key, value = (s.strip() for s in item.split("=", 1))
         if not key or not value:
-            raise _error(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
+            raise CommandError(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
         tags[key] = value
     if "genre" not in tags:
-        raise _error("give the pieces a genre: --tag genre=NAME")
+        raise CommandError("give the pieces a genre: --tag genre=NAME")
     return tags
 
 
 def run_import(args) -> int:
-    from gan.data.importer import ImportFolderError, import_folder
+    from gan.data.importer import ImportFolderError
+
+    from app.music.imports import import_midi_folder
 
     tags = _parse_tags(args.tag)
     try:
-        report = import_folder(args.folder, tags, progress=None if args.json else ProgressPrinter("import", 10))
+        report = import_midi_folder(args.folder, tags,
+                                    progress=None if args.json else ProgressPrinter("import", 10))
     except ImportFolderError as exc:
-        raise _error(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     if args.json:
         print(json.dumps(report.as_dict()))
         return 0

@@ -8,8 +8,8 @@ in the other. Every command first marks runs whose process died as
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
+
+from app.cli.common import CommandError, num, open_store, print_json
 
 HELP = "list, inspect, resume, cancel or delete training jobs"
 
@@ -60,12 +60,6 @@ def register(sub) -> None:
     a.set_defaults(func=cmd_run)
 
 
-def _error(message: str):
-    from app.cli import CommandError
-
-    return CommandError(message)
-
-
 def _guarded(action):
     """Store problems and refused actions become one-line errors (exit 2)."""
     from app.jobs.store import InvalidTransition, StoreError
@@ -73,17 +67,9 @@ def _guarded(action):
     try:
         return action()
     except KeyError as exc:  # JobNotFound: its str() is the message
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     except (InvalidTransition, StoreError) as exc:
-        raise _error(str(exc)) from None
-
-
-def _dump(obj) -> None:
-    print(json.dumps(obj, indent=None, allow_nan=False, default=str), flush=True)
-
-
-def _num(value, fmt=".3f") -> str:
-    return "-" if value is None or not math.isfinite(value) else format(value, fmt)
+        raise CommandError(str(exc)) from None
 
 
 def _when(t) -> str:
@@ -91,16 +77,15 @@ def _when(t) -> str:
 
 
 def cmd_list(args) -> int:
-    from app.cli.train_cmd import open_store
     from app.jobs.store import job_summary
 
     store = open_store()
     try:
         jobs = _guarded(lambda: store.list(args.status))
     except ValueError as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.json:
-        _dump([job_summary(j) for j in jobs])
+        print_json([job_summary(j) for j in jobs])
         return 0
     if not jobs:
         print("no jobs yet: start one with `python main.py train --preset quick --genre chorale`")
@@ -108,13 +93,11 @@ def cmd_list(args) -> int:
     print(f"{'ID':>4}  {'STATUS':<11}  {'EPOCH':>9}  {'SIMILARITY':>10}  {'CREATED':<16}  NAME")
     for j in jobs:
         print(f"{j.id:>4}  {j.status:<11}  {f'{j.epoch}/{j.total_epochs}':>9}  "
-              f"{_num(j.similarity):>10}  {_when(j.created):<16}  {j.name}")
+              f"{num(j.similarity):>10}  {_when(j.created):<16}  {j.name}")
     return 0
 
 
 def cmd_show(args) -> int:
-    from app.cli.train_cmd import open_store
-
     store = open_store()
     job = _guarded(lambda: store.get(args.id))
     epochs, events = store.epochs(job.id), store.events(job.id)
@@ -128,13 +111,13 @@ def cmd_show(args) -> int:
         out["samples"] = [{"epoch": s.epoch, "index": s.index, "path": s.path}
                           for s in store.samples(job.id)]
         out["events"] = [{"time": e.time, "level": e.level, "message": e.message} for e in events]
-        _dump(out)
+        print_json(out)
         return 0
     print(f"job {job.id}: {job.name}\n  status      {job.status}"
           + (f" ({job.error})" if job.error else ""))
     print(f"  progress    epoch {job.epoch}/{job.total_epochs}, step {job.step}/"
           f"{job.total_steps or '?'} ({job.progress:.0%})")
-    print(f"  similarity  {_num(job.similarity)} (best {_num(job.best_similarity)}"
+    print(f"  similarity  {num(job.similarity)} (best {num(job.best_similarity)}"
           f"{f' at epoch {job.best_epoch}' if job.best_epoch else ''})")
     print(f"  tags        {', '.join(job.tags) or '(all music)'} ({job.tag_mode})")
     print(f"  device      {job.device or '-'}\n  folder      {job.job_dir}")
@@ -144,8 +127,8 @@ def cmd_show(args) -> int:
     if epochs:
         print(f"\n  {'EPOCH':>5}  {'CRITIC':>8}  {'GENERATOR':>9}  {'SIMILARITY':>10}  SECONDS")
         for e in epochs:
-            print(f"  {e.epoch:>5}  {_num(e.critic_loss):>8}  {_num(e.generator_loss):>9}  "
-                  f"{_num(e.similarity):>10}  {_num(e.seconds, '.1f')}")
+            print(f"  {e.epoch:>5}  {num(e.critic_loss):>8}  {num(e.generator_loss):>9}  "
+                  f"{num(e.similarity):>10}  {num(e.seconds, '.1f')}")
     if events:
         print("\n  recent events:")
         for e in events[-10:]:
@@ -154,12 +137,12 @@ def cmd_show(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    from app.cli.train_cmd import open_store, run_foreground
+    from app.cli.train_cmd import run_foreground
 
     store = open_store()
     job = _guarded(lambda: store.get(args.id))
     if job.status not in ("interrupted", "failed", "cancelled", "queued"):
-        raise _error(f"job {job.id} is {job.status}; only interrupted, failed or cancelled "
+        raise CommandError(f"job {job.id} is {job.status}; only interrupted, failed or cancelled "
                      f"jobs can be resumed")
     if args.queue_only:
         if job.status != "queued":
@@ -170,54 +153,46 @@ def cmd_resume(args) -> int:
 
 
 def cmd_cancel(args) -> int:
-    from app.cli.train_cmd import open_store
-
     store = open_store()
     before = _guarded(lambda: store.get(args.id)).status
     _guarded(lambda: store.cancel(args.id))
     after = store.get(args.id).status
     message = (f"job {args.id}: cancel requested; it stops after its current step"
                if before == "running" else f"job {args.id} cancelled")
-    _dump({"id": args.id, "status": after, "cancel_requested": before == "running"}) \
+    print_json({"id": args.id, "status": after, "cancel_requested": before == "running"}) \
         if args.json else print(message)
     return 0
 
 
 def cmd_delete(args) -> int:
-    from app.cli.train_cmd import open_store
-
     store = open_store()
     folder = _guarded(lambda: store.get(args.id)).job_dir
     _guarded(lambda: store.delete(args.id))
-    _dump({"id": args.id, "deleted": True}) if args.json else \
+    print_json({"id": args.id, "deleted": True}) if args.json else \
         print(f"job {args.id} deleted (and its folder {folder})")
     return 0
 
 
 def cmd_clone(args) -> int:
-    from app.cli.train_cmd import open_store
-
     store = open_store()
     new = _guarded(lambda: store.clone(args.id, args.name))
-    _dump({"id": new, "cloned_from": args.id}) if args.json else \
+    print_json({"id": new, "cloned_from": args.id}) if args.json else \
         print(f"job {new} queued with the settings of job {args.id}")
     return 0
 
 
 def cmd_move(args) -> int:
-    from app.cli.train_cmd import open_store
-
     store = open_store()
     _guarded(lambda: store.move(args.id, args.position))
     position = store.get(args.id).queue_position
-    _dump({"id": args.id, "queue_position": position}) if args.json else \
+    print_json({"id": args.id, "queue_position": position}) if args.json else \
         print(f"job {args.id} is now number {position} in the queue (0 = next)")
     return 0
 
 
 def cmd_run(args) -> int:
     """Run the queue in the foreground; Ctrl-C cancels the current job."""
-    from app.cli.train_cmd import open_store, run_foreground
+    from app.cli.train_cmd import run_foreground
 
     store = open_store()
     code = 0

@@ -26,7 +26,7 @@ def run(args) -> int:
     from app.audio.render import render_score, resolve_soundfont, write_wav
     from app.audio.score import ScoreError, load_score
     from app.audio.soundfonts import SoundfontError, check_soundfont_file
-    from app.cli import CommandError
+    from app.cli.common import CommandError
 
     midi = Path(args.midi)
     out = Path(args.out) if args.out else midi.with_suffix(".wav")

@@ -8,11 +8,11 @@ Ctrl-C stops cleanly: the job becomes ``cancelled`` and can be resumed.
 
 from __future__ import annotations
 
-import json
-import math
 import signal
 import sys
 import threading
+
+from app.cli.common import CommandError, open_store, print_json
 
 HELP = "create a training job and run it in the foreground"
 EXIT_CODES = {"completed": 0, "failed": 1, "cancelled": 130}
@@ -40,25 +40,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _error(message: str):
-    from app.cli import CommandError
-
-    return CommandError(message)
-
-
-def open_store():
-    """The job store, with crashed runs marked interrupted; StoreError as a
-    plain message."""
-    from app.jobs.store import JobStore, StoreError
-
-    try:
-        store = JobStore()
-        store.recover_orphans()
-    except (StoreError, RuntimeError) as exc:
-        raise _error(str(exc)) from None
-    return store
-
-
 def build_config(args):
     from gan.config import DEFAULT_PRESET, ConfigError, preset
 
@@ -68,7 +49,7 @@ def build_config(args):
     try:
         return preset(args.preset or DEFAULT_PRESET).with_overrides(overrides)
     except ConfigError as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
 
 
 def build_tags(args) -> list[str]:
@@ -76,29 +57,20 @@ def build_tags(args) -> list[str]:
     for tag in args.tag:
         key, eq, value = tag.partition("=")
         if not eq or not key.strip() or not value.strip():
-            raise _error(f"tag {tag!r} must look like key=value (for example genre=chorale)")
+            raise CommandError(f"tag {tag!r} must look like key=value (for example genre=chorale)")
         tags.append(f"{key.strip()}={value.strip()}")
     return list(dict.fromkeys(tags))
 
 
-def check_music(tags: list[str], mode: str, bars_per_sample: int) -> int:
-    """Segments the tags select; refuses (no job created) when there are none."""
-    from app.jobs.runner import genres_to_load
-    from gan.data.corpus import Corpus, DatasetFileError
+def check_music(tags: list[str], mode: str, bars_per_sample: int):
+    """The music the tags select (``app.music.selection.Selection``); refuses
+    (no job created) when it cannot be read or gives too few segments."""
+    from app.jobs.submit import MusicUnavailable, check_music as check
 
     try:
-        corpus = Corpus.load(genres_to_load(tags, mode)).select(tags, mode)
-    except (ValueError, LookupError, DatasetFileError) as exc:
-        raise _error(str(exc).strip("'\"")) from None
-    except OSError as exc:  # a read-only or missing data folder
-        from app.jobs.errors import friendly
-
-        raise _error(str(friendly(exc, exc.filename or "the data folder"))) from None
-    count = corpus.segment_count(bars_per_sample)
-    if count < 2:
-        raise _error(f"the tags {', '.join(tags) or '(none)'} select {count} training "
-                     f"segment(s) of {bars_per_sample} bars; training needs at least 2")
-    return count
+        return check(tags, mode, bars_per_sample)
+    except MusicUnavailable as exc:
+        raise CommandError(str(exc)) from None
 
 
 def run(args) -> int:
@@ -108,33 +80,36 @@ def run(args) -> int:
     tags = build_tags(args)
     ranks = _torchrun_ranks()
     if ranks.distributed:
+        _check_gpus(config.device, ranks)  # before any job row is written
         if args.queue_only:
-            raise _error("--queue-only does not go with torchrun: queue the job with plain "
+            raise CommandError("--queue-only does not go with torchrun: queue the job with plain "
                          "`python main.py train --queue-only`, then run it under torchrun "
                          "with `jobs resume ID`")
         if not ranks.is_main:
             # Only rank 0 touches the job store; this rank learns the job from it.
             return _run_other_rank(config.device)
-    check_music(tags, args.match, config.bars_per_sample)
+    selection = check_music(tags, args.match, config.bars_per_sample)
     store = open_store()
     from app.jobs.store import StoreError
+    from app.jobs.submit import JobRequest, submit
 
     try:
         # Created already running here when it runs now, so the window's
         # queue cannot start it too.
-        job_id = store.create(args.name or "", config, tags, args.match,
-                              claim=not args.queue_only)
+        job_id = submit(store, JobRequest(args.name or "", config, tags, args.match),
+                        claim=not args.queue_only)
     except StoreError as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     if args.queue_only:
         job = store.get(job_id)
         if args.json:
-            _print_json({"event": "JobQueued", "job_id": job_id, "name": job.name,
-                         "status": job.status, "queue_position": job.queue_position})
+            print_json({"event": "JobQueued", "job_id": job_id, "name": job.name,
+                        "status": job.status, "queue_position": job.queue_position})
         else:
             print(f"job {job_id} queued ({job.name}); run it with `python main.py jobs run`")
         return 0
-    return run_foreground(store, job_id, args.json, claimed=True)
+    # The music read for the check is the music it trains on: read once.
+    return run_foreground(store, job_id, args.json, claimed=True, load_data=selection.loader())
 
 
 def _list_settings() -> int:
@@ -152,7 +127,18 @@ def _torchrun_ranks():
     try:
         return distributed.from_env()
     except ValueError as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
+
+
+def _check_gpus(device: str, ranks) -> None:
+    """More torchrun processes than GPUs: refused by every rank, with what
+    to run instead, before anyone touches the job store."""
+    from gan.training import distributed
+
+    try:
+        distributed.check_gpus(device, ranks)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _join_ranks(device: str):
@@ -161,10 +147,10 @@ def _join_ranks(device: str):
     try:
         return distributed.setup(device)
     except (ValueError, RuntimeError) as exc:
-        raise _error(f"cannot join the torchrun process group: {exc}") from None
+        raise CommandError(f"cannot join the torchrun process group: {exc}") from None
 
 
-def _run_main_rank(store, job_id: int, as_json: bool, claimed: bool) -> int:
+def _run_main_rank(store, job_id: int, as_json: bool, claimed: bool, load_data=None) -> int:
     """Rank 0 under torchrun: owns the job row (as a single process would)
     and tells the other ranks, by broadcast, which job to train."""
     from gan.training import distributed
@@ -178,7 +164,7 @@ def _run_main_rank(store, job_id: int, as_json: bool, claimed: bool) -> int:
         plan = ("done",) if point is not None and point[0] >= job.config.epochs else \
             ("train", job_id, job.config.to_dict(), list(job.tags), job.tag_mode)
         distributed.broadcast(plan, ranks)
-        return run_foreground(store, job_id, as_json, claimed, _ranks_joined=True)
+        return run_foreground(store, job_id, as_json, claimed, _ranks_joined=True, load_data=load_data)
     finally:
         distributed.teardown()
 
@@ -206,16 +192,18 @@ def _run_other_rank(device: str) -> int:
 
 
 def run_foreground(store, job_id: int, as_json: bool, claimed: bool = False,
-                   _ranks_joined: bool = False) -> int:
+                   _ranks_joined: bool = False, load_data=None) -> int:
     """Run ``job_id`` here, printing progress; Ctrl-C cancels it cleanly.
     Returns the exit code (0 completed, 1 failed, 130 cancelled).
     Under torchrun, rank 0 runs the job and the other ranks train with it."""
     if not _ranks_joined:
         ranks = _torchrun_ranks()
         if ranks.distributed:
+            _check_gpus(store.get(job_id).config.device, ranks)  # the job stays as it was
             if not ranks.is_main:
                 return _run_other_rank(store.get(job_id).config.device)
-            return _run_main_rank(store, job_id, as_json, claimed)
+            return _run_main_rank(store, job_id, as_json, claimed, load_data)
+    from app.cli.printer import Printer
     from app.jobs.runner import JobNotRunnable, run_job
     from app.jobs.store import StoreError
 
@@ -233,103 +221,16 @@ def run_foreground(store, job_id: int, as_json: bool, claimed: bool = False,
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        run_job(job_id, store, stop.is_set, printer, claimed=claimed)
+        run_job(job_id, store, stop.is_set, printer, load_data, claimed=claimed)
     except KeyboardInterrupt:
         pass  # the runner has recorded the job as cancelled
     except JobNotRunnable as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     except StoreError as exc:
-        raise _error(str(exc)) from None
+        raise CommandError(str(exc)) from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     job = store.get(job_id)
     printer.final(job)
     return EXIT_CODES.get(job.status, 1)
-
-
-def _print_json(obj: dict) -> None:
-    try:
-        print(json.dumps(obj, allow_nan=False, default=str), flush=True)
-    except BrokenPipeError:
-        pass
-
-
-def _num(value: float | None, fmt: str = ".3f") -> str:
-    return "n/a" if value is None or not math.isfinite(value) else format(value, fmt)
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
-class Printer:
-    """Turns training events into lines (or JSON objects) on stdout."""
-
-    def __init__(self, job, as_json: bool):
-        self.job, self.as_json = job, as_json
-        self.total_steps = self.start_step = 0
-        self.total_epochs = job.total_epochs
-        self.eta: float | None = None
-
-    def __call__(self, event) -> None:
-        from app.jobs.runner import eta_seconds
-        from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats, to_json
-
-        if isinstance(event, RunStarted):
-            self.total_steps = event.total_epochs * event.steps_per_epoch
-            self.start_step, self.total_epochs = event.start_step, event.total_epochs
-        elif isinstance(event, StepStats):
-            self.eta = eta_seconds(self.total_steps, self.start_step, event)
-        if self.as_json:
-            out = to_json(event)
-            out["job_id"] = self.job.id
-            _print_json(out)
-            return
-        line = None
-        if isinstance(event, RunStarted):
-            resumed = f", resuming at epoch {event.start_epoch}" if event.start_epoch else ""
-            line = (f"job {self.job.id} ({self.job.name}): training on {event.device}, "
-                    f"{event.n_segments} segments, {event.total_epochs} epochs x "
-                    f"{event.steps_per_epoch} steps{resumed}")
-        elif isinstance(event, StepStats) and math.isfinite(event.critic_loss):
-            line = (f"  step {event.step}/{self.total_steps}  critic {_num(event.critic_loss)}  "
-                    f"generator {_num(event.generator_loss)}  "
-                    f"{_num(event.steps_per_second, '.1f')} steps/s")
-        elif isinstance(event, EpochReport):
-            line = (f"epoch {event.epoch}/{self.total_epochs}  critic {_num(event.critic_loss)}  "
-                    f"generator {_num(event.generator_loss)}  "
-                    f"wasserstein {_num(event.wasserstein)}  "
-                    f"similarity {_num(event.similarity)} (ceiling {_num(event.ceiling)})  "
-                    f"{event.seconds:.1f}s  ETA {duration_text(self.eta)}")
-        elif isinstance(event, RunFinished):
-            line = f"training {event.status}" + (f": {event.reason}" if event.reason else "")
-        if line:
-            try:
-                print(line, flush=True)
-            except BrokenPipeError:
-                pass
-
-    def final(self, job) -> None:
-        if self.as_json:
-            _print_json({"event": "JobFinished", "job_id": job.id, "name": job.name,
-                         "status": job.status, "epoch": job.epoch,
-                         "total_epochs": job.total_epochs,
-                         "similarity_index": job.similarity,
-                         "best_similarity": job.best_similarity,
-                         "best_epoch": job.best_epoch, "error": job.error})
-            return
-        best = (f" (best {_num(job.best_similarity)} at epoch {job.best_epoch})"
-                if job.best_epoch else "")
-        print(f"job {job.id} {job.status}: epoch {job.epoch}/{job.total_epochs}, "
-              f"similarity {_num(job.similarity)}{best}"
-              + (f"\n  {job.error}" if job.error else "")
-              + ("" if job.status == "completed" else
-                 f"\n  resume with: python main.py jobs resume {job.id}"), flush=True)

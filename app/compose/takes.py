@@ -1,8 +1,9 @@
-"""The compose panel's work, Qt-free: run on a worker thread, results are plain data.
+"""The window's takes: compose results as files the Compose tab lists.
 
-Takes are written as MIDI files under ``<data dir>/compose/job_<id>/``;
-kept takes are copied to ``<data dir>/compose/kept/`` so they survive a
-restart (``kept_takes`` lists them again).
+Runs on a worker thread; results are plain data. Takes are written as MIDI
+files under ``<data dir>/compose/job_<id>/``; kept takes are copied to
+``<data dir>/compose/kept/`` so they survive a restart (``kept_takes``
+lists them again).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app import paths
+from app.compose.choice import ModelChoice
+from app.compose.pipeline import accompany_melody, generate_pieces
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,13 @@ class TaskResult:
 
 
 def compose_dir(job_id: int) -> Path:
-    path = paths.home() / "compose" / f"job_{int(job_id)}"
+    path = paths.compose_dir() / f"job_{int(job_id)}"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def kept_dir() -> Path:
-    path = paths.home() / "compose" / "kept"
+    path = paths.compose_dir() / "kept"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -46,45 +50,34 @@ def _stamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}"
 
 
-def accompany_task(checkpoint: Path, job_id: int, epoch: int, melody, seeds: list[int],
-                   preferred_range: tuple[int, int] | None, programs: list[int]) -> TaskResult:
-    from gan.compose.accompany import accompany, load_model
-    from gan.compose.export import write_composition
-    from gan.data.roll import VOICE_NAMES
-
-    model, _ = load_model(checkpoint)
-    result = accompany(model, melody, seeds, preferred_range=preferred_range)
-    folder, stamp = compose_dir(job_id), _stamp()
-    takes = []
-    for take in result.takes:
-        path = folder / f"take_e{epoch}_s{take.seed}_{stamp}.mid"
-        write_composition(path, take.notes, result.melody, programs=programs, track_names=VOICE_NAMES)
-        takes.append(TakeFile(f"{melody.name[:40]} · epoch {epoch} · seed {take.seed}",
-                              path, job_id, epoch, take.seed))
-    return TaskResult(takes, list(result.messages))
+def accompany_takes(choice: ModelChoice, melody: Any, seeds: list[int],
+                    preferred_range: tuple[int, int] | None = None) -> TaskResult:
+    """One take per seed, written under the job's takes folder."""
+    folder, stamp = compose_dir(choice.job_id), _stamp()
+    done = accompany_melody(
+        choice, melody, seeds, preferred_range=preferred_range,
+        targets=lambda _i, seed: folder / f"take_e{choice.epoch}_s{seed}_{stamp}.mid")
+    takes = [TakeFile(f"{melody.name[:40]} · epoch {choice.epoch} · seed {seed}", path,
+                      choice.job_id, choice.epoch, seed)
+             for path, seed in zip(done.files, done.seeds)]
+    return TaskResult(takes, done.messages)
 
 
-def generate_task(checkpoint: Path, job_id: int, epoch: int, n: int, seed: int,
-                  programs: list[int], interpolate_to: int | None = None, steps: int = 5) -> TaskResult:
-    from gan.compose.accompany import generate_pieces, interpolate, load_model
-    from gan.compose.export import write_roll
-
-    model, _ = load_model(checkpoint)
-    folder, stamp = compose_dir(job_id), _stamp()
+def generated_takes(choice: ModelChoice, n: int, seed: int, interpolate_to: int | None = None,
+                    steps: int = 5) -> TaskResult:
+    """MuseGAN pieces (``n`` from ``seed``, or a walk to ``interpolate_to``) as takes."""
+    folder, stamp = compose_dir(choice.job_id), _stamp()
+    done = generate_pieces(
+        choice, n, seed, interpolate_to=interpolate_to, steps=steps,
+        targets=lambda i, _seed: folder / f"piece_e{choice.epoch}_s{seed}_{i + 1}_{stamp}.mid")
+    count = len(done.files)
     if interpolate_to is None:
-        rolls = generate_pieces(model, n, seed)
-        names = [f"piece {i + 1} of seed {seed}" for i in range(len(rolls))]
-        messages = [f"{len(rolls)} piece(s) from seed {seed}"]
+        names = [f"piece {i + 1} of seed {seed}" for i in range(count)]
     else:
-        rolls = interpolate(model, seed, interpolate_to, steps)
-        names = [f"seed {seed}→{interpolate_to} step {i + 1}/{len(rolls)}" for i in range(len(rolls))]
-        messages = [f"{len(rolls)} pieces walking from seed {seed} to seed {interpolate_to}"]
-    takes = []
-    for i, (roll, name) in enumerate(zip(rolls, names)):
-        path = folder / f"piece_e{epoch}_s{seed}_{i + 1}_{stamp}.mid"
-        write_roll(path, roll, programs=programs)
-        takes.append(TakeFile(f"epoch {epoch} · {name}", path, job_id, epoch, seed))
-    return TaskResult(takes, messages)
+        names = [f"seed {seed}→{interpolate_to} step {i + 1}/{count}" for i in range(count)]
+    takes = [TakeFile(f"epoch {choice.epoch} · {name}", path, choice.job_id, choice.epoch, seed)
+             for path, name in zip(done.files, names)]
+    return TaskResult(takes, done.messages)
 
 
 def keep(take: TakeFile) -> Path:

@@ -1,9 +1,9 @@
-"""The queue loop shared by both training hosts (thread and child process).
+"""The queue loop of the window's training host (thread and child process).
 
 Qt-free on purpose: in process mode this module is the whole program of the
 spawned child, so it must not drag PySide6 in. The window learns everything
-else (epochs, losses, status) by watching the job store, the same way it
-follows jobs started from the command line.
+else (epochs, losses, status) by watching the job store (``app.jobs.watcher``),
+the same way it follows jobs started from the command line.
 """
 
 from __future__ import annotations

@@ -1,22 +1,28 @@
 """Runs training jobs: the store on one side, ``gan.training.loop`` on the other.
 
-Qt-free. The window wraps ``run_queue`` in a QThread and turns ``on_event``
-into signals; the command line calls ``run_job`` in the foreground. Both
-write the same store, so the window also sees jobs the command line runs.
+Qt-free. The window's training host runs ``run_queue`` (``app.jobs.queue_loop``)
+on a worker thread or in a child process; the command line calls ``run_job``
+in the foreground. Both write the same store, so the window also sees jobs
+the command line runs.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any, Callable
 
 from gan.training.events import EpochReport, Event, RunFinished, RunStarted, StepStats
+from gan.util.numbers import is_finite
 
 from app.jobs.errors import InvalidTransition
 from app.jobs.liveness import Heartbeat
+from app.jobs.progress import RunProgress
 from app.jobs.records import Job, StepRow
 from app.jobs.store import JobStore
+from app.music.selection import genre_of, genres_to_load, training_segments
+
+__all__ = ["JobNotRunnable", "genre_of", "genres_to_load", "load_training_data", "run_job",
+           "run_queue", "run_worker_rank"]
 
 # Step rows and progress are written at most this often (one transaction
 # each time), so a fast CPU run does not hammer the database.
@@ -35,51 +41,9 @@ class JobNotRunnable(InvalidTransition):
         self.job_id, self.old, self.new = job.id, job.status, "running"
 
 
-def genre_of(tags: list[str]) -> str | None:
-    for tag in tags:
-        key, _, value = tag.partition("=")
-        if key.strip() == "genre" and value.strip():
-            return value.strip()
-    return None
-
-
-def genres_to_load(tags: list[str], mode: str) -> list[str] | None:
-    """Which genre files to read for these tags (None: all of them). Only
-    the named genres when the tags pin the genre, so a chorale job neither
-    reads Palestrina nor fails because an unrelated genre is not built."""
-    genres = [v.strip() for k, _, v in (t.partition("=") for t in tags) if k.strip() == "genre"]
-    if not genres:
-        return None
-    if mode == "any" and len(genres) == len(tags):
-        return genres
-    if mode == "all" and len(genres) == 1:
-        return genres
-    return None
-
-
 def load_training_data(job: Job) -> Any:
     """The job's training segments, chosen by its tags."""
-    from gan.data.corpus import Corpus
-
-    corpus = Corpus.load(genres_to_load(job.tags, job.tag_mode)).select(job.tags, job.tag_mode)
-    data = corpus.segments(job.config.bars_per_sample)
-    if len(data) == 0:
-        raise ValueError(f"no music matches the tags {', '.join(job.tags) or '(none)'} "
-                         f"({job.tag_mode}) at {job.config.bars_per_sample} bars per sample")
-    return data
-
-
-def _finite(x: float) -> bool:
-    return x is not None and math.isfinite(x)
-
-
-def eta_seconds(total_steps: int, start_step: int, ev: StepStats) -> float | None:
-    """Seconds left, from the whole run's pace since (re)start, so the time
-    spent on metrics and samples at each epoch end is counted too."""
-    done = ev.step - start_step
-    if not total_steps or ev.elapsed <= 0 or done <= 0:
-        return None
-    return max(0.0, (total_steps - ev.step) * ev.elapsed / done)
+    return training_segments(job.tags, job.tag_mode, job.config.bars_per_sample)
 
 
 class _Recorder:
@@ -88,20 +52,17 @@ class _Recorder:
 
     def __init__(self, store: JobStore, job_id: int, forward: Callable[[Event], None] | None):
         self.store, self.job_id, self.forward = store, job_id, forward
-        self.total_steps = 0
-        self.start_step = 0
+        self.progress = RunProgress()
         self.pending: list[StepRow] = []
-        self.latest: StepStats | None = None
         self.dirty = False
         self.last_flush = 0.0
         self.finished: RunFinished | None = None
 
     def __call__(self, event: Event) -> None:
+        self.progress.update(event)
         if isinstance(event, StepStats):
             self._step(event)
         elif isinstance(event, RunStarted):
-            self.total_steps = event.total_epochs * event.steps_per_epoch
-            self.start_step = event.start_step
             self.store.record_run_started(self.job_id, event)
         elif isinstance(event, EpochReport):
             self.flush()
@@ -113,24 +74,21 @@ class _Recorder:
             self.forward(event)
 
     def _step(self, ev: StepStats) -> None:
-        if _finite(ev.critic_loss) or _finite(ev.generator_loss):
+        if is_finite(ev.critic_loss) or is_finite(ev.generator_loss):
             self.pending.append(StepRow(step=ev.step, epoch=ev.epoch, time=time.time(),
                                         critic_loss=ev.critic_loss,
                                         generator_loss=ev.generator_loss,
                                         wasserstein=ev.wasserstein))
-        self.latest, self.dirty = ev, True
+        self.dirty = True
         if time.monotonic() - self.last_flush >= STEP_FLUSH_SECONDS:
             self.flush()
 
-    def eta_seconds(self) -> float | None:
-        ev = self.latest
-        return None if ev is None else eta_seconds(self.total_steps, self.start_step, ev)
-
     def flush(self) -> None:
-        if not self.dirty or self.latest is None:
+        latest = self.progress.latest
+        if not self.dirty or latest is None:
             return
-        self.store.record_steps(self.job_id, self.pending, self.latest.step,
-                                self.latest.steps_per_second, self.eta_seconds())
+        self.store.record_steps(self.job_id, self.pending, latest.step,
+                                latest.steps_per_second, self.progress.eta_seconds)
         self.pending, self.dirty = [], False
         self.last_flush = time.monotonic()
 

@@ -1,11 +1,12 @@
-"""The numbers behind the live charts, kept free of Qt so they are easy to test.
+"""The numbers behind the live charts: one job's series, Qt-free.
 
 ``JobSeries`` holds one job's step rows and epoch rows in growable numpy
 buffers (a million-step run is a few arrays, appended to in place), turns them
 into x/y arrays for any x axis (step, epoch or wall time) and writes them to
 CSV. ``smooth`` is TensorBoard's debiased exponential moving average, done in
 vectorised chunks so re-smoothing a million points when the slider moves takes
-milliseconds instead of a Python loop's second.
+milliseconds instead of a Python loop's second. ``app.jobs.watcher`` feeds
+the series from the job store; the window's charts only draw them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+
+from gan.util.numbers import nan_if_none
 
 X_AXES = ("step", "epoch", "time")
 X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
@@ -59,12 +62,6 @@ def _smooth_from(values: np.ndarray, weight: float, prev: float,
     return out, float(prev), count + x.size
 
 
-def as_float(value: Any) -> float:
-    """A stored number, or NaN where the store holds null (a metric of a
-    silent voice is undefined and is stored as null)."""
-    return float("nan") if value is None else float(value)
-
-
 def as_seconds(value: Any) -> float:
     """Store timestamps may be unix seconds or ISO text; NaN when unknown."""
     if value is None:
@@ -87,7 +84,7 @@ class _Buffer:
         self.size = 0
 
     def extend(self, values: Iterable[float]) -> None:
-        self.extend_array(np.fromiter((float("nan") if v is None else v for v in values),
+        self.extend_array(np.fromiter((nan_if_none(v) for v in values),
                                       dtype=np.float64))
 
     def extend_array(self, new: np.ndarray) -> None:
@@ -137,13 +134,13 @@ class JobSeries:
             return
         self.epoch_rows = list(rows)
         names = sorted({k for r in rows for k in (r.metrics or {})})
-        self.metrics = {n: [as_float((r.metrics or {}).get(n)) for r in rows]
+        self.metrics = {n: [nan_if_none((r.metrics or {}).get(n)) for r in rows]
                         for n in names}
         self.version += 1
 
     def set_reference(self, metrics: dict[str, float] | None, ceiling: float | None) -> None:
         self.reference = dict(metrics or {})
-        self.ceiling = float("nan") if ceiling is None else float(ceiling)
+        self.ceiling = nan_if_none(ceiling)
         self.version += 1
 
     # -- views ------------------------------------------------------------
@@ -211,7 +208,7 @@ class JobSeries:
     def epoch_values(self, name: str) -> np.ndarray:
         if name in self.metrics:
             return np.asarray(self.metrics[name], dtype=np.float64)
-        return np.array([as_float(getattr(r, name))
+        return np.array([nan_if_none(getattr(r, name))
                          for r in self.epoch_rows], dtype=np.float64)
 
     def aggregate_metric_names(self) -> list[str]:

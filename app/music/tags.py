@@ -2,8 +2,8 @@
 
 Wraps ``gan.data.corpus.Corpus`` so the picker deals in simple rows: a tag as the
 training code wants it, a label, a group heading and a segment count at the
-chosen piece length. Kept apart from the widget so it can be tested and so
-the widget survives the corpus module missing (it then says so).
+chosen piece length. The picker's total comes from
+``app.music.selection.segment_total``, the same selection training uses.
 """
 
 from __future__ import annotations
@@ -67,9 +67,3 @@ def tag_rows(corpus: Any, bars: int) -> list[TagRow]:
             tag = f"{key}={value}"
             rows.append(TagRow(tag=tag, label=_split(tag)[1], group=title, count=int(count)))
     return rows
-
-
-def selected_segments(corpus: Any, tags: list[str], mode: str, bars: int) -> int:
-    """Training segments the job would get (all music when no tag is picked)."""
-    chosen = corpus.select(tags, mode) if tags else corpus
-    return int(chosen.segment_count(bars))

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from app.ui.chart_data import JobSeries
+from app.jobs.series import JobSeries
 
 # Step curves longer than this are handed to pyqtgraph as a min/max envelope
 # of the visible span: a million-step run then costs what 4,000 points cost.

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMen
                                QMessageBox, QPushButton, QSlider, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from app.ui.chart_data import X_AXES, X_LABELS, JobSeries
+from app.jobs.series import X_AXES, X_LABELS, JobSeries
 from app.ui.chart_items import (LOD_MAX_POINTS, JobCurves, envelope, finite_points, make_curve,
                                 make_pen)
 
@@ -173,6 +173,14 @@ class ChartsPanel(QWidget):
 
     def overlay_ids(self) -> list[int]:
         return list(self._overlays)
+
+    def plotted(self, curve: str, job_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The points drawn now for one curve (``gen``, ``critic``, ``wass``,
+        ``sim`` and, for the main job, ``gen_raw``, ``critic_raw``,
+        ``wass_raw``) of the main job or the overlaid ``job_id``."""
+        curves = self._main if job_id is None else self._overlays[job_id]
+        item = getattr(curves, curve)
+        return item.xData, item.yData
 
     def _make_curves(self, series: JobSeries, primary: bool) -> JobCurves:
         if primary:

@@ -26,11 +26,14 @@ GROUPS = (
                        ("critic_updates", "Critic updates per step"),
                        ("gp_weight", "Gradient-penalty weight"),
                        ("reconstruction_weight", "Reconstruction weight"),
+                       ("transpose", "Transpose pieces by up to (semitones)"),
+                       ("ema_decay", "Composer weight averaging (EMA decay)"),
                        ("beta1", "Adam beta1"), ("beta2", "Adam beta2")]),
     ("Listening and measuring", [("samples_per_epoch", "Pieces saved per epoch"),
                                  ("metric_samples", "Pieces measured per epoch"),
                                  ("log_every", "Log losses every N steps"),
-                                 ("seed", "Random seed")]),
+                                 ("seed", "Random seed"),
+                                 ("cuda_graph", "Replay steps as a CUDA graph (1 = on)")]),
 )
 FORM_FIELDS = tuple(name for _, items in GROUPS for name, _ in items)
 assert set(FORM_FIELDS) | {"architecture", "device"} == set(SPECS), "every field needs a place"

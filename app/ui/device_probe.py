@@ -1,90 +1,51 @@
-"""Finds the training devices (CUDA GPU name / MPS / CPU) without freezing
-the window: ``gan.training.device.describe_devices`` imports torch, which holds the
-GIL for most of a second, so it runs in a spawned child process and the
-answer comes back through a pipe polled by a timer.
+"""Finds the training devices without freezing the window.
+
+A ``Worker`` whose task is ``app.devices.probe_devices``: the question goes
+to a spawned child process (importing torch holds the GIL for most of a
+second), the worker thread waits for the answer, and ``found`` brings it
+to the GUI thread. Asked again, the answer from earlier is given at once.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-
 from PySide6.QtCore import QObject, QTimer, Signal
 
-
-def _probe(conn) -> None:
-    try:
-        from gan.training.device import describe_devices
-
-        conn.send(("ok", describe_devices()))
-    except Exception as exc:  # e.g. a broken CUDA driver: the window still offers the CPU
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+from app import devices
+from app.ui.worker import Worker
 
 
-FALLBACK = [{"name": "cpu", "kind": "cpu", "label": "cpu", "memory_gb": None}]
+def _probe(ctx) -> tuple[list, str]:
+    return devices.probe_devices(ctx.should_stop)
 
 
 class DeviceProbe(QObject):
     """``found`` carries describe_devices()'s list (the CPU at least)."""
 
     found = Signal(list, str)  # devices, error ('' when fine)
-    _cache: list | None = None
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._proc = None
-        self._conn = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._poll)
+        self._worker: Worker | None = None
 
-    @classmethod
-    def cached(cls) -> list | None:
-        return cls._cache
+    @staticmethod
+    def cached() -> list | None:
+        return devices.cached()
 
     def start(self) -> None:
-        if DeviceProbe._cache is not None:
-            QTimer.singleShot(0, lambda: self.found.emit(DeviceProbe._cache, ""))
+        known = devices.cached()
+        if known is not None:
+            QTimer.singleShot(0, lambda: self.found.emit(known, ""))
             return
-        if self._proc is not None:
+        if self._worker is not None and self._worker.is_running():
             return
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_probe, args=(child,), daemon=True,
-                                 name="polyphony-device-probe")
-        self._proc.start()
-        child.close()
-        self._timer.start()
+        self._worker = Worker(_probe, name="polyphony-device-probe")
+        self._worker.returned.connect(self._on_answer)
+        self._worker.start()
 
-    def _poll(self) -> None:
-        devices, error = None, ""
-        try:
-            if self._conn.poll():
-                status, payload = self._conn.recv()
-                if status == "ok":
-                    devices = payload
-                else:
-                    devices, error = FALLBACK, payload
-            elif not self._proc.is_alive():
-                devices, error = FALLBACK, f"device check ended (exit code {self._proc.exitcode})"
-        except (EOFError, OSError) as exc:
-            devices, error = FALLBACK, f"device check failed: {exc}"
-        if devices is None:
-            return
-        self.stop()
-        if not error:
-            DeviceProbe._cache = devices
-        self.found.emit(devices, error)
+    def _on_answer(self, answer: tuple[list, str]) -> None:
+        self.found.emit(*answer)
 
     def stop(self) -> None:
-        self._timer.stop()
-        if self._proc is not None:
-            self._proc.join(2)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join(2)
-            self._proc = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._worker is not None:
+            self._worker.quit()
+            self._worker.wait(5)

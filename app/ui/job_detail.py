@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
 
 from gan.config import SPECS
 
+from app.estimate import format_duration
 from app.ui.charts import ChartsPanel
 from app.ui.config_form import format_value
-from app.ui.estimate import format_duration
 
 try:  # the audio helper's panel; absent in builds without it
     from app.ui.listen import ListenPanel, SampleItem  # type: ignore[attr-defined]
@@ -150,6 +150,11 @@ class JobDetail(QTabWidget):
             self._job_id = job_id
             if self.compose is not None and job_id is not None:
                 self.compose.set_job(job_id)
+
+    def show_compose(self):
+        """Switch to the Compose tab (building it the first time); returns its panel."""
+        self.setCurrentIndex(self._compose_index)
+        return self.compose
 
     def _on_tab_changed(self, index: int) -> None:
         if index != self._compose_index or self.compose is not None:

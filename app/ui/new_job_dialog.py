@@ -8,7 +8,6 @@ the field and summed up above the buttons). The dialog only collects a
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -17,8 +16,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 
 from gan.config import ARCHITECTURES, DEFAULT_PRESET, PRESETS, SPECS, TrainConfig, check_field
 
+from app.estimate import describe_estimate, device_kind
+from app.jobs.submit import JobRequest
 from app.ui.config_form import ERROR_STYLE, ConfigForm
-from app.ui.estimate import describe_estimate, device_kind
 from app.ui.tag_picker import TagPicker
 
 PRESET_TIPS = {
@@ -31,15 +31,6 @@ PRESET_TIPS = {
 ARCH_LABELS = {"unet": "Accompaniment (U-Net): melody in, three voices out",
                "musegan": "MuseGAN: four voices from nothing"}
 CUSTOM = "custom"
-
-
-@dataclass(frozen=True)
-class JobRequest:
-    name: str
-    config: TrainConfig
-    tags: list[str]
-    tag_mode: str
-    start_now: bool
 
 
 class NewJobDialog(QDialog):

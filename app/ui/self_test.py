@@ -35,7 +35,7 @@ def render_audio(midi_path: str) -> str:
 
 
 def run_self_test(app, screenshot: str | None) -> int:
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QTimer
 
     workdir = Path(tempfile.mkdtemp(prefix="polyphony-self-test-"))
     os.environ["POLYPHONY_HOME"] = str(workdir / "home")
@@ -91,12 +91,10 @@ def run_self_test(app, screenshot: str | None) -> int:
 
     def start_job() -> None:
         window.new_job()
-        dialog = window._dialog
+        dialog = window.new_job_dialog()
         dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("smoke"))
         # The smallest genre keeps the smoke run short; all music if none is listed.
-        for item in dialog.tag_picker._items():
-            if item.data(0, Qt.UserRole) == "genre=chorale":
-                item.setCheckState(0, Qt.Checked)
+        dialog.tag_picker.tick("genre=chorale")
         app.processEvents()
         if not dialog.start_button.isEnabled():
             return fail("the New Job dialog refused the smoke preset: " + "; ".join(dialog.problems()))
@@ -123,7 +121,7 @@ def run_self_test(app, screenshot: str | None) -> int:
             return fail(f"the smoke job ended {job.status}: {job.error}")
         say(f"job completed in {time.monotonic() - t0:.1f} s: {job.epoch} epochs, "
             f"similarity {job.similarity}")
-        series = window._series.get(job.id)
+        series = window.series(job.id)
         if series is None or series.n_steps == 0 or not series.epoch_rows:
             return fail("the charts received no points")
         say(f"charts: {series.n_steps} step points, {len(series.epoch_rows)} epoch points")

@@ -2,79 +2,32 @@
 
 Lists the built-in genres and the user's imports with their segment counts at
 the chosen piece length and shows the total the job would train on. Imports
-run on a QThread (reading hundreds of MIDI files takes seconds) and end with
-their report: how many files came in, and which were skipped and why.
+run on a ``Worker`` (reading hundreds of MIDI files takes seconds; Stop ends
+it between two files, importing nothing) and end with their report: how
+many files came in, and which were skipped and why.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog,
                                QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPlainTextEdit,
                                QProgressDialog, QPushButton, QRadioButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from app.ui.corpus_tags import CorpusUnavailable, load_corpus, selected_segments, tag_rows
+from app.music.imports import ImportStopped, import_midi_folder, report_text
+from app.music.selection import segment_total
+from app.music.tags import CorpusUnavailable, load_corpus, tag_rows
+from app.ui.worker import TaskContext, Worker
 
 
-class ImportThread(QThread):
-    """Runs ``gan.data.importer.import_folder`` off the GUI thread."""
-
-    progressed = Signal(int, int, str)  # done, total, current file
-    done = Signal(object)  # the importer's report
-    failed = Signal(str)
-
-    def __init__(self, folder: str, genre: str, parent=None):
-        super().__init__(parent)
-        self.folder, self.genre = folder, genre
-
-    def run(self) -> None:
-        try:
-            from gan.data.importer import import_folder
-        except ImportError as exc:
-            self.failed.emit(f"MIDI import is not available in this build ({exc})")
-            return
-
-        def progress(*args) -> None:
-            done = int(args[0]) if len(args) > 0 else 0
-            total = int(args[1]) if len(args) > 1 else 0
-            name = str(args[2]) if len(args) > 2 else ""
-            self.progressed.emit(done, total, name)
-            return self.isInterruptionRequested()
-
-        try:
-            report = import_folder(self.folder, {"genre": self.genre}, progress)
-        except Exception as exc:  # report a bad folder instead of crashing the window
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        self.done.emit(report)
-
-
-def report_text(report) -> str:
-    """The importer's report in plain words (tolerates lists or counts)."""
-    imported = getattr(report, "imported", 0)
-    skipped = getattr(report, "skipped", [])
-    n_in = len(imported) if isinstance(imported, (list, tuple)) else int(imported)
-    lines = [f"Imported {n_in} file(s)."]
-    if isinstance(skipped, dict):
-        skipped = list(skipped.items())
-    if isinstance(skipped, (list, tuple)):
-        lines.append(f"Skipped {len(skipped)} file(s)" + (":" if skipped else "."))
-        for entry in skipped:
-            if isinstance(entry, (tuple, list)) and len(entry) >= 2:
-                lines.append(f"  {Path(str(entry[0])).name}: {entry[1]}")
-            else:
-                path = getattr(entry, "path", entry)
-                reason = getattr(entry, "reason", "")
-                lines.append(f"  {Path(str(path)).name}: {reason}" if reason else f"  {path}")
-    else:
-        lines.append(f"Skipped {int(skipped)} file(s).")
-    extra = getattr(report, "segments", None)
-    if extra is not None:
-        lines.append(f"New training segments: {extra}")
-    return "\n".join(lines)
+def _import_task(ctx: TaskContext, folder: str, genre: str):
+    """On the worker thread: the import, its progress reported as (done, total, file)."""
+    return import_midi_folder(folder, {"genre": genre},
+                              progress=lambda done, total, name: ctx.report((done, total, name)),
+                              should_stop=ctx.should_stop)
 
 
 class TagPicker(QWidget):
@@ -87,7 +40,7 @@ class TagPicker(QWidget):
         self._corpus = None
         self._bars = 4
         self._error = ""
-        self._import: ImportThread | None = None
+        self._import: Worker | None = None
         self.last_report = ""
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Tag", "Segments"])
@@ -172,6 +125,18 @@ class TagPicker(QWidget):
             for j in range(parent.childCount()):
                 yield parent.child(j)
 
+    def tag_counts(self) -> dict[str, int]:
+        """Every listed tag and the segment count shown beside it."""
+        return {item.data(0, Qt.UserRole): int(item.text(1).replace(",", "")) for item in self._items()}
+
+    def tick(self, tag: str, on: bool = True) -> bool:
+        """Tick (or untick) ``tag`` as a click would; False when it is not listed."""
+        for item in self._items():
+            if item.data(0, Qt.UserRole) == tag:
+                item.setCheckState(0, Qt.Checked if on else Qt.Unchecked)
+                return True
+        return False
+
     def tags(self) -> list[str]:
         return [item.data(0, Qt.UserRole) for item in self._items()
                 if item.checkState(0) == Qt.Checked]
@@ -192,7 +157,7 @@ class TagPicker(QWidget):
         if self._corpus is None:
             return None
         try:
-            return selected_segments(self._corpus, self.tags(), self.mode(), self._bars)
+            return segment_total(self.tags(), self.mode(), self._bars, self._corpus)
         except Exception:
             return None
 
@@ -232,21 +197,22 @@ class TagPicker(QWidget):
             return
         self.start_import(folder, genre.strip())
 
-    def start_import(self, folder: str, genre: str) -> ImportThread:
+    def start_import(self, folder: str, genre: str) -> Worker:
         """Import a folder as ``genre=<genre>``; the report is shown at the end."""
-        self._import = ImportThread(folder, genre, self)
+        self._import = Worker(_import_task, folder, genre, name="polyphony-import")
         self._progress = QProgressDialog("Importing MIDI files…", "Stop", 0, 0, self)
         self._progress.setWindowTitle("Import")
         self._progress.setMinimumDuration(300)
-        self._progress.canceled.connect(self._import.requestInterruption)
+        self._progress.canceled.connect(self._import.quit)
         self._import.progressed.connect(self._on_import_progress)
-        self._import.done.connect(self._on_import_done)
-        self._import.failed.connect(self._on_import_failed)
+        self._import.returned.connect(self._on_import_done)
+        self._import.errored.connect(self._on_import_failed)
         self._import.finished.connect(self._progress.reset)
         self._import.start()
         return self._import
 
-    def _on_import_progress(self, done: int, total: int, name: str) -> None:
+    def _on_import_progress(self, progress: tuple[int, int, str]) -> None:
+        done, total, name = progress
         self._progress.setMaximum(max(total, 0))
         self._progress.setValue(done)
         self._progress.setLabelText(f"Importing {Path(name).name}…" if name else "Importing…")
@@ -257,12 +223,19 @@ class TagPicker(QWidget):
         self.last_report = report_text(report)
         self.report_dialog = show_report(self, self.last_report)
 
-    def _on_import_failed(self, message: str) -> None:
+    def _on_import_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ImportStopped):
+            self.last_report = f"Import stopped: {exc}"
+            return
+        if isinstance(exc, ImportError):
+            message = f"MIDI import is not available in this build ({exc})"
+        else:  # a bad folder: reported, the window goes on
+            message = f"{type(exc).__name__}: {exc}"
         self.last_report = f"Nothing was imported: {message}"
         QMessageBox.warning(self, "Import failed", self.last_report)
 
     def wait_import(self, ms: int = 60000) -> bool:
-        return self._import is None or self._import.wait(ms)
+        return self._import is None or self._import.wait(ms / 1000)
 
 
 def show_report(parent: QWidget, text: str) -> QDialog:

@@ -68,24 +68,26 @@ def cpu_threads() -> int:
 
 
 def cpu_threads_for(generator_params: int, cores: int) -> int:
-    """Torch threads for training on the CPU.
+    """Torch threads for training on the CPU: from the model's size and the
+    cores alone, never from how busy the machine is, because the thread
+    count changes the order of floating-point sums and so the numbers: with
+    it fixed, a seeded run on this machine is the same run every time.
 
-    OpenMP threads spin while they wait for each other: when the cores are
-    already busy (other programs, or a tiny model whose convolutions are
-    too small to split), a second thread makes each step slower, not faster
-    (measured on 2 cores with other work running: 2x slower for ``quick``,
-    8x for ``smoke``). ``POLYPHONY_TORCH_THREADS`` overrides the choice.
+    Tiny models (under 200,000 generator parameters) use one thread: their
+    convolutions are too small to split, and OpenMP threads spin while they
+    wait for each other (measured on 2 cores with other work running: 8x
+    slower for ``smoke``). A larger model uses every core; on a machine
+    already busy with other work that costs speed (measured the same way:
+    2x slower for ``quick``), and then ``POLYPHONY_TORCH_THREADS=1`` is
+    faster, and reproducible with itself. ``POLYPHONY_TORCH_THREADS``
+    overrides the choice.
     """
     override = os.environ.get("POLYPHONY_TORCH_THREADS", "").strip()
     if override.isdigit() and int(override) > 0:
         return int(override)
     if generator_params < 200_000 or cores <= 1:
         return 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return cores
-    return 1 if busy >= cores - 0.5 else cores
+    return cores
 
 
 def describe_devices() -> list[dict]:

@@ -10,11 +10,12 @@ them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
 import numpy as np
+
+from gan.util.numbers import finite_or_none
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class RunStarted:
     reference_metrics: dict[str, float] = field(default_factory=dict)
     ceiling: float = float("nan")  # similarity of real vs held-out real
     world_size: int = 1
+
+    @property
+    def total_steps(self) -> int:
+        """Generator steps of the whole run (the last step's number)."""
+        return self.total_epochs * self.steps_per_epoch
 
 
 @dataclass(frozen=True)
@@ -102,7 +108,7 @@ def _json_ready(value: Any) -> Any:
     """NaN and infinities become None at any depth (a metric of a silent
     voice is NaN, and strict JSON has no NaN)."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return finite_or_none(value)
     if isinstance(value, dict):
         return {k: _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

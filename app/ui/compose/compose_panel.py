@@ -12,13 +12,13 @@ Embedding: ``ComposePanel(store_path=None, parent=None)``, then
 job list; ``shutdown()`` (or closing the widget) waits for a running
 composition and stops sound.
 
-The model runs on a worker thread; results come back by a signal, and
-widgets are only touched here, on the GUI thread.
+The model runs on a ``Worker`` (app/ui/worker.py) through the Qt-free
+compose service (``app.compose``); its result comes back on the GUI thread,
+where alone widgets are touched.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -26,9 +26,12 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListW
                                QListWidgetItem, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
                                QWidget)
 
-from app.ui.compose import tasks
+from app.compose import takes as tasks
+from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints, jobs_with_checkpoints
+from app.compose.melody_source import MelodyError
 from app.ui.compose.melody_picker import MelodyPicker
 from app.ui.listen import ListenPanel, SampleItem
+from app.ui.worker import Worker
 
 
 def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
@@ -42,7 +45,6 @@ def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
 class ComposePanel(QWidget):
     composed = Signal(list)  # list of TakeFile, after each successful run
     errorOccurred = Signal(str)
-    _finished = Signal(object, str)  # TaskResult or None, error text
 
     def __init__(self, store_path: Path | None = None, parent: QWidget | None = None,
                  use_device: bool = True):
@@ -51,13 +53,11 @@ class ComposePanel(QWidget):
 
         self.store = JobStore(store_path)
         self._job_id: int | None = None
-        self._choice = None  # app.cli.compose_cmd.ModelChoice of the chosen epoch
+        self._choice: ModelChoice | None = None  # of the chosen epoch
         self._takes: list[tasks.TakeFile] = []
         self._kept: set[Path] = set()
-        self._thread: threading.Thread | None = None
-        self._ranges: dict[int, tuple[int, int] | None] = {}
+        self._worker: Worker | None = None
         self._build(use_device)
-        self._finished.connect(self._on_finished)
         self.refresh()
 
     # ---- layout ------------------------------------------------------------------------------
@@ -140,13 +140,10 @@ class ComposePanel(QWidget):
     # ---- jobs and epochs ------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the jobs that have a checkpoint; keeps the chosen job when it is still there."""
-        from app.cli.compose_cmd import epoch_checkpoints
-
         current = self._job_id
         self.job_combo.clear()
-        for job in self.store.list():
-            if epoch_checkpoints(self.store, job.id):
-                self.job_combo.addItem(f"#{job.id} {job.name} ({job.config.architecture}, {job.status})", job.id)
+        for job in jobs_with_checkpoints(self.store):
+            self.job_combo.addItem(f"#{job.id} {job.name} ({job.config.architecture}, {job.status})", job.id)
         if current is not None and self.job_combo.findData(current) >= 0:
             self.set_job(current)
         elif self.job_combo.count():
@@ -160,8 +157,6 @@ class ComposePanel(QWidget):
 
     def set_job(self, job_id: int | None) -> None:
         """Show ``job_id`` (its epochs, default the best similarity index, and its kept takes)."""
-        from app.cli.compose_cmd import choose_checkpoint, epoch_checkpoints
-
         if job_id is None:
             return
         index = self.job_combo.findData(int(job_id))
@@ -200,9 +195,24 @@ class ComposePanel(QWidget):
             self.message_label.setText(f"Job {self._job_id}: epoch {self._choice.epoch} ({self._choice.why}).")
         self._update_mode()
 
-    def _choose_epoch(self) -> None:
-        from app.cli.compose_cmd import choose_checkpoint
+    def job_id(self) -> int | None:
+        """The job composed with now."""
+        return self._job_id
 
+    def choice(self) -> ModelChoice | None:
+        """The model (job and epoch) composed with now."""
+        return self._choice
+
+    def choose_epoch(self, epoch: int) -> bool:
+        """Pick ``epoch``'s checkpoint as the user would in the Epoch list."""
+        index = self.epoch_combo.findData(epoch)
+        if index < 0:
+            return False
+        self.epoch_combo.setCurrentIndex(index)
+        self._choose_epoch()
+        return True
+
+    def _choose_epoch(self) -> None:
         if self._job_id is None:
             return
         try:
@@ -214,16 +224,14 @@ class ComposePanel(QWidget):
         arch = self._choice.architecture if self._choice else None
         self.accompany_box.setVisible(arch != "musegan")
         self.generate_box.setVisible(arch == "musegan")
-        busy = self._thread is not None
+        busy = self.is_busy()
         for button in (self.compose_button, self.generate_button, self.interpolate_button):
             button.setEnabled(self._choice is not None and not busy)
 
     # ---- running -------------------------------------------------------------------------------
     def compose(self) -> bool:
         """Accompany the chosen melody; False (with the reason shown) when it cannot start."""
-        from gan.compose.melody import MelodyError
-
-        if self._choice is None or self._thread is not None:
+        if self._choice is None or self.is_busy():
             return False
         try:
             melody = self.melody_picker.melody()
@@ -231,18 +239,10 @@ class ComposePanel(QWidget):
             self._show_error(str(exc))
             return False
         seeds = [self.seed_spin.value() + i for i in range(self.takes_spin.value())]
-        choice, job_id = self._choice, self._job_id
-        job = self.store.get(job_id)  # read here: the worker never touches the store
-
-        def work():
-            from app.cli.compose_cmd import melody_range, programs_for
-
-            if job_id not in self._ranges:  # reading the training music takes a moment
-                self._ranges[job_id] = melody_range(job)
-            return tasks.accompany_task(choice.checkpoint, job_id, choice.epoch, melody, seeds,
-                                        self._ranges[job_id], programs_for(choice.genre))
-
-        return self._start(work, f"Composing {len(seeds)} take(s) of {melody.name}…")
+        choice = self._choice  # the worker gets plain data, read here on the GUI thread
+        return self._start(Worker(lambda _ctx: tasks.accompany_takes(choice, melody, seeds),
+                                  name="polyphony-compose"),
+                           f"Composing {len(seeds)} take(s) of {melody.name}…")
 
     def generate(self) -> bool:
         return self._start_generation(None)
@@ -251,44 +251,30 @@ class ComposePanel(QWidget):
         return self._start_generation(self.seed_b_spin.value())
 
     def _start_generation(self, seed_b: int | None) -> bool:
-        if self._choice is None or self._thread is not None:
+        if self._choice is None or self.is_busy():
             return False
-        choice, job_id = self._choice, self._job_id
+        choice = self._choice
         n, seed, steps = self.pieces_spin.value(), self.gen_seed_spin.value(), self.steps_spin.value()
+        return self._start(Worker(lambda _ctx: tasks.generated_takes(choice, n, seed, seed_b, steps),
+                                  name="polyphony-compose"), "Writing pieces…")
 
-        def work():
-            from app.cli.compose_cmd import programs_for
-
-            return tasks.generate_task(choice.checkpoint, job_id, choice.epoch, n, seed,
-                                       programs_for(choice.genre), seed_b, steps)
-
-        return self._start(work, "Writing pieces…")
-
-    def _start(self, work, message: str) -> bool:
-        def run():
-            try:
-                result = work()
-            except ValueError as exc:  # MelodyError, ComposeError, checkpoint problems
-                self._finished.emit(None, str(exc))
-            except Exception as exc:  # shown to the user, never lost in the thread
-                self._finished.emit(None, f"{type(exc).__name__}: {exc}")
-            else:
-                self._finished.emit(result, "")
-
+    def _start(self, worker: Worker, message: str) -> bool:
         self.message_label.setText(message)
-        self._thread = threading.Thread(target=run, name="polyphony-compose")
+        self._worker = worker
+        worker.returned.connect(self._on_composed)
+        worker.errored.connect(self._on_compose_failed)
+        worker.finished.connect(self._update_mode)
+        worker.start()
         self._update_mode()
-        self._thread.start()
         return True
 
-    def _on_finished(self, result, error: str) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._update_mode()
-        if error:
-            self._show_error(error)
-            return
+    def _on_compose_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValueError):  # MelodyError, ComposeError, checkpoint problems
+            self._show_error(str(exc))
+        else:  # shown to the user, never lost in the thread
+            self._show_error(f"{type(exc).__name__}: {exc}")
+
+    def _on_composed(self, result: tasks.TaskResult) -> None:
         # new takes replace the ones not kept
         self._takes = [t for t in self._takes if t.path in self._kept] + result.takes
         self._show_takes(select=len(self._takes) - len(result.takes))
@@ -296,7 +282,7 @@ class ComposePanel(QWidget):
         self.composed.emit(list(result.takes))
 
     def is_busy(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None and self._worker.is_running()
 
     # ---- takes -------------------------------------------------------------------------------------
     def takes(self) -> list[tasks.TakeFile]:
@@ -354,9 +340,9 @@ class ComposePanel(QWidget):
         self.errorOccurred.emit(message)
 
     def shutdown(self) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        if self._worker is not None:
+            self._worker.quit()
+            self._worker.wait(60)
         self.listen.shutdown()
         self.store.close()
 

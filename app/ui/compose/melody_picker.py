@@ -9,21 +9,22 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QWidget)
 
+from app.compose.melody_source import (BUILTIN, FILE, ROLL, TYPED, MelodyError, MelodySource,
+                                       build_melody, builtin_titles, midi_tracks)
 from app.ui.compose.note_entry import NoteEntry
 
 FROM_FILE = -0.25  # the pick-up spin box's "from the file" value
 
 
 class MelodyPicker(QGroupBox):
-    """``melody()`` builds the chosen ``gan.compose.melody.Melody`` or raises
-    ``MelodyError`` with the reason; ``changed`` fires on any edit."""
+    """``source()`` describes the chosen tune (``app.compose.MelodySource``);
+    ``melody()`` builds it or raises ``MelodyError`` with the reason;
+    ``changed`` fires on any edit."""
 
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Melody", parent)
-        from gan.compose.melodies import builtin_titles
-
         self.file_radio = QRadioButton("MIDI file")
         self.builtin_radio = QRadioButton("Built-in")
         self.typed_radio = QRadioButton("Typed notes")
@@ -113,42 +114,29 @@ class MelodyPicker(QGroupBox):
         self._load_tracks()
 
     def _load_tracks(self) -> None:
-        from gan.compose.melody import midi_tracks
-        from gan.data.midi_io import MidiReadError
-
         self.track_combo.clear()
         path = Path(self.path_edit.text().strip())
         if not path.is_file():
             return
         try:
             tracks = midi_tracks(path)
-        except MidiReadError:
+        except MelodyError:
             return  # melody() reports the reason when asked
         self.track_combo.addItem("first track with notes", None)
         for info in tracks:
             self.track_combo.addItem(info.label(), info.index)
         self.changed.emit()
 
-    def melody(self):
-        from gan.compose.melody import MelodyError, melody_from_midi, melody_from_notes
-        from gan.compose.melodies import builtin_melody, parse_notes
-
-        source = self.group.checkedId()
+    def source(self) -> MelodySource:
+        """The tune as the form describes it now."""
+        kind = (FILE, BUILTIN, TYPED, ROLL)[self.group.checkedId()]
         pickup = self.pickup_spin.value()
-        pickup = None if pickup < 0 else pickup
-        if source == 0:
-            text = self.path_edit.text().strip()
-            if not text:
-                raise MelodyError("choose a MIDI file with the melody")
-            path = Path(text)
-            if not path.is_file():
-                raise MelodyError(f"the melody file {path} does not exist")
-            return melody_from_midi(path, track=self.track_combo.currentData(), pickup_beats=pickup)
-        if source == 1:
-            return builtin_melody(self.builtin_combo.currentData())
-        pickup = pickup or 0.0
-        if source == 3:
-            return melody_from_notes("piano-roll melody", self.note_entry.rows(),
-                                     tempo=self.tempo_spin.value(), pickup_beats=pickup)
-        return melody_from_notes("typed melody", parse_notes(self.notes_edit.text(), pickup),
-                                 tempo=self.tempo_spin.value(), pickup_beats=pickup)
+        return MelodySource(kind, path=self.path_edit.text(), track=self.track_combo.currentData(),
+                            name=self.builtin_combo.currentData() or "",
+                            notes=self.notes_edit.text(),
+                            rows=self.note_entry.rows() if kind == ROLL else None,
+                            tempo=self.tempo_spin.value(), pickup=None if pickup < 0 else pickup)
+
+    def melody(self):
+        """The chosen ``gan.compose.melody.Melody``; ``MelodyError`` says why not."""
+        return build_melody(self.source())

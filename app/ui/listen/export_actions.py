@@ -1,53 +1,81 @@
 """MIDI and WAV export of the listening panel's current sample.
 
-A mixin for ``ListenPanel``: it uses the panel's ``current_item()``,
-``active_player()``, ``status``, ``_programs``, ``_soundfont``,
-``wav_button``, ``_export_threads`` and its ``exported`` / ``errorOccurred``
-/ ``_wavDone`` signals. WAV rendering runs in a plain thread and reports
-back through ``_wavDone`` (a queued signal), so no widget is touched off the
-GUI thread.
+``SampleExporter`` is given what it needs (the widget its dialogs belong
+to, the audio status, and two callables: the sample shown now and the mix
+it is heard with) and touches nothing else of the panel. WAV rendering runs
+on a ``Worker``; ``exported`` or ``errorOccurred`` says when it is done, on
+the GUI thread.
 """
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from app.audio.export import ExportError, export_midi, export_wav
+from app.ui.worker import Worker
 
 
-class ExportActions:
-    def export_menu(self, parent: QWidget | None = None) -> QMenu:
-        menu = QMenu(parent or self)
-        menu.addAction("Export MIDI…", self.export_midi_dialog)
-        wav = menu.addAction("Export WAV…", self.export_wav_dialog)
+@dataclass(frozen=True)
+class Mix:
+    """How the sample is heard: the user's instruments, soundfont, mute and solo."""
+
+    programs: dict[int, int] = field(default_factory=dict)
+    soundfont: Path | None = None
+    mute: list[int] = field(default_factory=list)
+    solo: list[int] = field(default_factory=list)
+
+
+def _render_wav(_ctx, src: Path, dst: Path, mix: Mix) -> str:
+    export_wav(src, dst, soundfont=mix.soundfont, programs=mix.programs or None, mute=mix.mute,
+               solo=mix.solo)
+    return str(dst)
+
+
+class SampleExporter(QObject):
+    exported = Signal(str)  # path written
+    errorOccurred = Signal(str)
+    busyChanged = Signal(bool)  # a WAV is rendering
+
+    def __init__(self, owner: QWidget, status: Any, sample: Callable[[], Any],
+                 mix: Callable[[], Mix]) -> None:
+        super().__init__(owner)
+        self._owner, self.status, self._sample, self._mix = owner, status, sample, mix
+        self._workers: list[Worker] = []
+
+    def menu(self, parent: QWidget | None = None) -> QMenu:
+        menu = QMenu(parent or self._owner)
+        menu.addAction("Export MIDI…", self.midi_dialog)
+        wav = menu.addAction("Export WAV…", self.wav_dialog)
         wav.setEnabled(self.status.can_render)
         return menu
 
-    def _ask_and_export(self, kind: str, suffix: str, export) -> None:
+    def _ask_and_export(self, kind: str, suffix: str, export: Callable[[str], object]) -> None:
         """Ask where to save the current sample as ``kind``, then ``export(path)``."""
-        item = self.current_item()
+        item = self._sample()
         if item is None:
             return
         default = Path(item.midi_path).with_suffix(suffix).name
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind}", default, f"{kind} (*{suffix})")
+        path, _ = QFileDialog.getSaveFileName(self._owner, f"Export {kind}", default, f"{kind} (*{suffix})")
         if path:
             export(path)
 
-    def export_midi_dialog(self) -> None:
+    def midi_dialog(self) -> None:
         self._ask_and_export("MIDI", ".mid", self.export_midi_to)
 
-    def export_wav_dialog(self) -> None:
+    def wav_dialog(self) -> None:
         self._ask_and_export("WAV", ".wav", self.export_wav_to)
 
     def export_midi_to(self, path) -> Path | None:
-        item = self.current_item()
+        item = self._sample()
         if item is None:
             return None
         try:
-            out = export_midi(item.midi_path, path, programs=self._programs or None)
+            out = export_midi(item.midi_path, path, programs=self._mix().programs or None)
         except ExportError as exc:
             self.errorOccurred.emit(str(exc))
             return None
@@ -56,31 +84,30 @@ class ExportActions:
 
     def export_wav_to(self, path) -> None:
         """Render in the background; ``exported`` or ``errorOccurred`` tells when it is done."""
-        item = self.current_item()
+        item = self._sample()
         if item is None or not self.status.can_render:
             self.errorOccurred.emit("WAV export needs FluidSynth and a soundfont: "
                                     + "; ".join(self.status.problems.values()))
             return
-        p = self.active_player()
-        mute = sorted(p.muted) if p else []
-        solo = sorted(p.soloed) if p else []
-        args = (item.midi_path, Path(path), self._soundfont, dict(self._programs), mute, solo)
+        worker = Worker(_render_wav, Path(item.midi_path), Path(path), self._mix(),
+                        name="polyphony-wav-export")
+        worker.returned.connect(self._on_written)
+        worker.errored.connect(lambda exc: self._on_failed(str(path), exc))
+        worker.finished.connect(self._on_finished)
+        self._workers = [w for w in self._workers if w.is_running()] + [worker]
+        self.busyChanged.emit(True)
+        worker.start()
 
-        def work():
-            try:
-                export_wav(*args[:2], soundfont=args[2], programs=args[3] or None, mute=args[4], solo=args[5])
-                self._wavDone.emit(str(path), "")
-            except Exception as exc:  # reported to the user, never lost in a thread
-                self._wavDone.emit(str(path), str(exc))
+    def _on_written(self, path: str) -> None:
+        self.exported.emit(path)
 
-        thread = threading.Thread(target=work, name="polyphony-wav-export")
-        self._export_threads = [t for t in self._export_threads if t.is_alive()] + [thread]
-        self.wav_button.setEnabled(False)
-        thread.start()
+    def _on_failed(self, path: str, exc: BaseException) -> None:
+        self.errorOccurred.emit(f"WAV export to {path} failed: {exc}")
 
-    def _on_wav_done(self, path: str, error: str) -> None:
-        self.wav_button.setEnabled(self.status.can_render)
-        if error:
-            self.errorOccurred.emit(f"WAV export to {path} failed: {error}")
-        else:
-            self.exported.emit(path)
+    def _on_finished(self) -> None:
+        self.busyChanged.emit(any(w.is_running() for w in self._workers))
+
+    def shutdown(self) -> None:
+        for worker in self._workers:
+            worker.wait(10)
+        self._workers = []

@@ -7,16 +7,17 @@ Keys: Space play/pause, X switch A/B (the playhead keeps its place in the music)
 Home stop, L loop, +/- zoom. ``shutdown()`` (or closing the widget) stops sound
 and every thread the panel started.
 
-Each side has its own player, rendered in the background as soon as it is
-chosen, so switching is immediate. Without FluidSynth or a soundfont the
-panel still shows the piano roll and exports MIDI; without an output device
-it plays silently on a clock (the playhead moves) and says so.
+The panel is made of parts it owns: ``ABPlayers`` (the two players and
+which side is heard), ``SampleExporter`` (MIDI and WAV export), the piano
+roll, transport and track strip. A sample's MIDI file is read once when it
+is chosen; the same ``Score`` feeds the piano roll and the player. Without
+FluidSynth or a soundfont the panel still shows the piano roll and exports
+MIDI; without an output device it plays silently on a clock (the playhead
+moves) and says so.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -25,57 +26,44 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.audio.availability import audio_status
-from app.audio.player import PLAYING
 from app.audio.score import Score, ScoreError, load_score
 from app.audio.soundfonts import SoundfontError, available_soundfonts, check_soundfont_file
-from app.ui.listen.export_actions import ExportActions
+from app.ui.listen.ab_players import ABPlayers
+from app.ui.listen.export_actions import Mix, SampleExporter
 from app.ui.listen.piano_roll import PianoRollView
-from app.ui.listen.qt_player import QtPlayer
+from app.ui.listen.samples import SampleItem, latest_index
 from app.ui.listen.track_strip import TrackStrip
 from app.ui.listen.transport import TransportBar
 
-
-@dataclass(frozen=True)
-class SampleItem:
-    label: str
-    midi_path: Path
-    epoch: int | None = None
-    job_id: int | str | None = None
-    kind: str = "generated"  # "generated" | "reference" (a real training sample)
-
-    @property
-    def display(self) -> str:
-        return f"{self.label} (reference)" if self.kind == "reference" else self.label
+__all__ = ["ListenPanel", "SampleItem"]
 
 
-class ListenPanel(ExportActions, QWidget):
+class ListenPanel(QWidget):
     errorOccurred = Signal(str)
     exported = Signal(str)  # path written
     sideChanged = Signal(str)  # "A" / "B"
-    _wavDone = Signal(str, str)  # path, error ("" when fine)
 
     def __init__(self, parent: QWidget | None = None, use_device: bool = True):
         super().__init__(parent)
         self._items: list[SampleItem] = []
         self._follow = False
-        self._side = "A"
         self._loaded: dict[str, SampleItem | None] = {"A": None, "B": None}
         self._scores: dict[str, Score | None] = {"A": None, "B": None}
         self._programs: dict[int, int] = {}  # the user's instrument choices, by track
         self._soundfont: Path | None = None
-        self._export_threads: list[threading.Thread] = []
         self.status = audio_status()
-        self.players: dict[str, QtPlayer] = {}
-        if self.status.can_render:
-            for side in ("A", "B"):
-                qp = QtPlayer(parent=self, use_device=use_device)
-                qp.positionChanged.connect(lambda s, st, side=side: self._on_position(side, s, st))
-                qp.stateChanged.connect(lambda state, side=side: self._on_state(side, state))
-                qp.errorOccurred.connect(self.errorOccurred)
-                qp.outputChanged.connect(lambda _msg, qp=qp: self._show_output(qp))
-                self.players[side] = qp
+        self.ab = ABPlayers(self.status.can_render, use_device, self)
+        self.players = self.ab.players
+        self.ab.positionChanged.connect(self._on_position)
+        self.ab.stateChanged.connect(lambda state: self.transport.set_state(state))
+        self.ab.errorOccurred.connect(self.errorOccurred)
+        self.ab.outputProblem.connect(self._show_output_problem)
+        self.exporter = SampleExporter(self, self.status, self.current_item, self.mix)
+        self.exporter.exported.connect(self.exported)
+        self.exporter.errorOccurred.connect(self.errorOccurred)
+        self.exporter.busyChanged.connect(
+            lambda busy: self.wav_button.setEnabled(self.status.can_render and not busy))
         self._build()
-        self._wavDone.connect(self._on_wav_done)
         self._show_status()
 
     # ---- layout --------------------------------------------------------------------------
@@ -105,13 +93,13 @@ class ListenPanel(ExportActions, QWidget):
         self.roll.seekRequested.connect(self._seek_steps)
         self.roll.setContextMenuPolicy(Qt.CustomContextMenu)
         self.roll.customContextMenuRequested.connect(
-            lambda pos: self.export_menu(self.roll).exec(self.roll.mapToGlobal(pos)))
+            lambda pos: self.exporter.menu(self.roll).exec(self.roll.mapToGlobal(pos)))
         self.transport = TransportBar()
         self.transport.playPauseClicked.connect(self.toggle)
         self.transport.stopClicked.connect(self.stop)
         self.transport.seekRequested.connect(self._seek_seconds)
-        self.transport.loopToggled.connect(self._set_loop)
-        self.transport.volumeChanged.connect(lambda v: self._each(lambda p: p.set_volume(v)))
+        self.transport.loopToggled.connect(self.ab.set_loop)
+        self.transport.volumeChanged.connect(lambda v: [p.set_volume(v) for p in self.ab.each()])
         self.transport.tempoChanged.connect(self._set_tempo)
         self.tracks = TrackStrip()
         self.tracks.muteToggled.connect(self._mute)
@@ -126,10 +114,10 @@ class ListenPanel(ExportActions, QWidget):
         self.soundfont_combo.activated.connect(self._choose_soundfont)
         self.midi_button = QPushButton("Export MIDI…")
         self.midi_button.setToolTip("Save the sample as MIDI (tempo, time signature, track names, instruments)")
-        self.midi_button.clicked.connect(self.export_midi_dialog)
+        self.midi_button.clicked.connect(self.exporter.midi_dialog)
         self.wav_button = QPushButton("Export WAV…")
         self.wav_button.setToolTip("Render the sample to WAV with the chosen soundfont")
-        self.wav_button.clicked.connect(self.export_wav_dialog)
+        self.wav_button.clicked.connect(self.exporter.wav_dialog)
         bottom = QHBoxLayout()
         bottom.addWidget(QLabel("Soundfont"))
         bottom.addWidget(self.soundfont_combo, 1)
@@ -168,11 +156,9 @@ class ListenPanel(ExportActions, QWidget):
         self.status_label.setText("\n".join(lines))
         self.status_label.setVisible(bool(lines))
 
-    def _show_output(self, qp: QtPlayer) -> None:
-        p = qp.player
-        if p.output_name is None and p.output_error:
-            self.status_label.setText(p.output_error + " Playing without sound: the playhead runs on a clock.")
-            self.status_label.setVisible(True)
+    def _show_output_problem(self, problem: str) -> None:
+        self.status_label.setText(problem + " Playing without sound: the playhead runs on a clock.")
+        self.status_label.setVisible(True)
 
     # ---- sources -------------------------------------------------------------------------
     def set_sources(self, items: list[SampleItem]) -> None:
@@ -206,19 +192,7 @@ class ListenPanel(ExportActions, QWidget):
             self._choose("A", latest)
 
     def _latest_index(self) -> int | None:
-        current = self._loaded["A"]
-        job = current.job_id if current is not None else None
-        if not any(item.job_id == job for item in self._items):
-            job = None  # a new list (another job): its own latest epoch
-        best = None
-        for i, item in enumerate(self._items):
-            if item.kind != "generated" or item.epoch is None:
-                continue
-            if job is not None and item.job_id != job:
-                continue
-            if best is None or item.epoch > self._items[best].epoch:
-                best = i
-        return best
+        return latest_index(self._items, self._loaded["A"])
 
     def _refresh_combos(self) -> None:
         for combo, side, offset in ((self.a_combo, "A", 0), (self.b_combo, "B", 1)):
@@ -236,13 +210,14 @@ class ListenPanel(ExportActions, QWidget):
         item = self._items[index] if 0 <= index < len(self._items) else None
         if item is not None and item == self._loaded[side]:
             return
-        try:
+        try:  # the one read of this file: the roll and the player share the score
             score = load_score(item.midi_path) if item is not None else None
         except ScoreError as exc:
             self.errorOccurred.emit(str(exc))
             return
-        keep_place = side == self._side and self._playing()
-        steps = self.position_steps() if side == self._side else 0.0
+        heard = side == self.ab.side
+        keep_place = heard and self.ab.playing()
+        steps = self.ab.position_steps() if heard else 0.0
         self._loaded[side], self._scores[side] = item, score
         combo, offset = (self.a_combo, 0) if side == "A" else (self.b_combo, 1)
         combo.setCurrentIndex(index + offset if item is not None else 0)
@@ -250,26 +225,26 @@ class ListenPanel(ExportActions, QWidget):
             self.tracks.set_tracks([t.name for t in score.tracks], [t.program for t in score.tracks],
                                    [t.is_drum for t in score.tracks])
             self._programs = {}
-        qp = self.players.get(side)
-        if qp is not None and item is not None:
-            p = qp.player
-            try:
-                p.load(item.midi_path, programs=self._programs_for(score))
-            except (ScoreError, SoundfontError) as exc:
-                self.errorOccurred.emit(str(exc))
-                return
-            self._apply_mix(p)
-            if side == self._side and steps:
-                p.seek_steps(steps)
-            if keep_place:
-                p.play()
-        if side == "B" and item is None and self._side == "B":
+        if score is not None and not self._load_player(side, score, steps if heard else 0.0, keep_place):
+            return
+        if side == "B" and item is None and self.ab.side == "B":
             self.switch_ab()
-        if side == self._side:
+        if side == self.ab.side:
             self._show_score(score)
 
-    def _programs_for(self, score: Score) -> dict[int, int]:
-        return {i: prog for i, prog in self._programs.items() if i < len(score.tracks)}
+    def _load_player(self, side: str, score: Score, steps: float, play: bool) -> bool:
+        try:
+            p = self.ab.load(side, score, self._programs)
+        except (ScoreError, SoundfontError) as exc:
+            self.errorOccurred.emit(str(exc))
+            return False
+        if p is not None:
+            self._apply_mix(p)
+            if steps:
+                p.seek_steps(steps)
+            if play:
+                p.play()
+        return True
 
     def _show_score(self, score: Score | None) -> None:
         if score is None:
@@ -282,100 +257,72 @@ class ListenPanel(ExportActions, QWidget):
     # ---- transport -----------------------------------------------------------------------
     @property
     def active_side(self) -> str:
-        return self._side
+        return self.ab.side
 
     def active_player(self):
-        qp = self.players.get(self._side)
-        return qp.player if qp is not None else None
+        return self.ab.active()
 
     def current_item(self) -> SampleItem | None:
-        return self._loaded[self._side]
-
-    def _playing(self) -> bool:
-        p = self.active_player()
-        return p is not None and p.state == PLAYING
+        return self._loaded[self.ab.side]
 
     def position_steps(self) -> float:
-        p = self.active_player()
-        return p.position_steps() if p is not None and p.score is not None else 0.0
-
-    def _each(self, fn) -> None:
-        for qp in self.players.values():
-            fn(qp.player)
+        return self.ab.position_steps()
 
     def play(self) -> None:
-        p = self.active_player()
-        if p is not None and p.score is not None:
-            p.play()
+        self.ab.play()
 
     def pause(self) -> None:
-        p = self.active_player()
-        if p is not None:
-            p.pause()
+        self.ab.pause()
 
     def toggle(self) -> None:
-        if self._playing():
+        if self.ab.playing():
             self.pause()
         else:
             self.play()
 
     def stop(self) -> None:
-        self._each(lambda p: p.stop())
+        self.ab.stop()
         self.roll.set_playhead(0.0)
 
     def switch_ab(self) -> None:
         """Swap A and B, same place in the music, same playing state."""
-        other = "B" if self._side == "A" else "A"
+        other = "B" if self.ab.side == "A" else "A"
         if self._loaded[other] is None or not self.players:
-            self.ab_button.setChecked(self._side == "B")
+            self.ab_button.setChecked(self.ab.side == "B")
             return
-        current, target = self.players[self._side].player, self.players[other].player
-        steps = current.position_steps() if current.score is not None else 0.0
-        was_playing = current.state == PLAYING
-        current.pause()
-        target.seek_steps(steps)
-        if was_playing:
-            target.play()
-        self._side = other
+        self.ab.switch_to(other)
         self.ab_button.setChecked(other == "B")
         self.ab_button.setText(other)
         self._show_score(self._scores[other])
         self.sideChanged.emit(other)
 
     def _seek_steps(self, steps: float) -> None:
-        p = self.active_player()
-        if p is not None and p.score is not None:
-            p.seek_steps(steps)
+        self.ab.seek_steps(steps)
         self.roll.set_playhead(steps)
 
     def _seek_seconds(self, seconds: float) -> None:
-        p = self.active_player()
-        if p is not None and p.score is not None:
-            p.seek(seconds)
-            self.roll.set_playhead(p.score.seconds_to_steps(seconds))
+        steps = self.ab.seek_seconds(seconds)
+        if steps is not None:
+            self.roll.set_playhead(steps)
 
-    def _on_position(self, side: str, seconds: float, steps: float) -> None:
-        if side != self._side:
-            return
+    def _on_position(self, seconds: float, steps: float, duration: float) -> None:
         self.roll.set_playhead(steps)
-        self.transport.set_position(seconds, self.players[side].player.duration())
-
-    def _on_state(self, side: str, state: str) -> None:
-        if side == self._side:
-            self.transport.set_state(state)
-
-    def _set_loop(self, on: bool) -> None:
-        for qp in self.players.values():
-            p = qp.player
-            p.set_loop(0.0, p.duration(), enabled=True) if on and p.duration() > 0 else p.set_loop(None, None)
+        self.transport.set_position(seconds, duration)
 
     def _set_tempo(self, factor: float) -> None:
         try:
-            self._each(lambda p: p.set_tempo(factor))
+            for p in self.ab.each():
+                p.set_tempo(factor)
         except (ValueError, SoundfontError) as exc:
             self.errorOccurred.emit(str(exc))
 
     # ---- mix -----------------------------------------------------------------------------
+    def mix(self) -> Mix:
+        """How the heard sample sounds now (for export)."""
+        p = self.active_player()
+        return Mix(dict(self._programs), self._soundfont, sorted(p.muted) if p else [],
+                   sorted(p.soloed) if p else [])
+
     def _apply_mix(self, p) -> None:
         for i, box in enumerate(self.tracks.mutes):
             p.set_mute(i, box.isChecked())
@@ -386,17 +333,17 @@ class ListenPanel(ExportActions, QWidget):
             p.set_loop(0.0, p.duration())
 
     def _mute(self, track: int, on: bool) -> None:
-        self._each(lambda p: p.set_mute(track, on))
+        for p in self.ab.each():
+            p.set_mute(track, on)
         self.roll.set_muted({i for i, b in enumerate(self.tracks.mutes) if b.isChecked()})
 
     def _solo(self, track: int, on: bool) -> None:
-        self._each(lambda p: p.set_solo(track, on))
+        for p in self.ab.each():
+            p.set_solo(track, on)
 
     def _program(self, track: int, program: int) -> None:
         self._programs[track] = program
-        for qp in self.players.values():
-            if qp.player.score is not None and track < len(qp.player.score.tracks):
-                qp.player.set_program(track, program)
+        self.ab.set_program(track, program)
 
     def _choose_soundfont(self, index: int) -> None:
         path = self.soundfont_combo.itemData(index)
@@ -409,11 +356,8 @@ class ListenPanel(ExportActions, QWidget):
     def set_soundfont(self, path) -> None:
         try:
             path = check_soundfont_file(path)
-            for qp in self.players.values():
-                if qp.player.score is not None:
-                    qp.player.set_soundfont(path)
-                else:
-                    qp.player._soundfont = path
+            for p in self.ab.each():
+                p.set_soundfont(path)
         except SoundfontError as exc:
             self.errorOccurred.emit(str(exc))
             self.status_label.setText(str(exc))
@@ -424,13 +368,17 @@ class ListenPanel(ExportActions, QWidget):
             self.soundfont_combo.insertItem(self.soundfont_combo.count() - 1, f"{path.name} (user)", str(path))
         self.soundfont_combo.setCurrentIndex(self.soundfont_combo.findData(str(path)))
 
+    # ---- export (see export_actions) ------------------------------------------------------
+    def export_midi_to(self, path) -> Path | None:
+        return self.exporter.export_midi_to(path)
+
+    def export_wav_to(self, path) -> None:
+        self.exporter.export_wav_to(path)
+
     # ---- teardown ------------------------------------------------------------------------
     def shutdown(self) -> None:
-        for qp in self.players.values():
-            qp.close()
-        for thread in self._export_threads:
-            thread.join(timeout=10)
-        self._export_threads = []
+        self.ab.close()
+        self.exporter.shutdown()
 
     def closeEvent(self, event) -> None:
         self.shutdown()

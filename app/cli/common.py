@@ -1,0 +1,45 @@
+"""What every sub-command shares: its error, the store, JSON and numbers.
+
+``CommandError`` is a problem the user can fix: ``main`` prints it without a
+traceback and exits 2. Kept apart from ``app/cli/__init__.py`` so the
+command modules import it directly (no import cycle, no wrapper).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gan.util.numbers import finite_or_none
+
+
+class CommandError(Exception):
+    """A problem the user can fix; printed without a traceback (exit 2)."""
+
+
+def open_store():
+    """The job store, with crashed runs marked interrupted; StoreError as a
+    plain message."""
+    from app.jobs.store import JobStore, StoreError
+
+    try:
+        store = JobStore()
+        store.recover_orphans()
+    except (StoreError, RuntimeError) as exc:
+        raise CommandError(str(exc)) from None
+    return store
+
+
+def print_json(obj: Any) -> None:
+    """One strict-JSON line (NaN is not JSON: callers pass None), flushed;
+    a closed pipe (``| head``) is not an error."""
+    try:
+        print(json.dumps(obj, allow_nan=False, default=str), flush=True)
+    except BrokenPipeError:
+        pass
+
+
+def num(value: float | None, fmt: str = ".3f", missing: str = "-") -> str:
+    """``value`` formatted, or ``missing`` when it is None, NaN or infinite."""
+    value = finite_or_none(value)
+    return missing if value is None else format(value, fmt)
