@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats, to_json
+from gan.training.events import (EpochReport, Notice, RunFinished, RunStarted, StepStats,
+                                 to_json)
 
 from app.cli.common import num, print_json
 from app.jobs.progress import RunProgress
@@ -69,6 +70,8 @@ class Printer:
                     f"{event.seconds:.1f}s  ETA {duration_text(progress.eta_seconds)}")
         if isinstance(event, RunFinished):
             return f"training {event.status}" + (f": {event.reason}" if event.reason else "")
+        if isinstance(event, Notice):
+            return f"  {'warning' if event.level == 'warning' else 'note'}: {event.message}"
         return None
 
     def final(self, job) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from gan.training.events import EpochReport, Event, RunFinished, RunStarted, StepStats
+from gan.training.events import EpochReport, Event, Notice, RunFinished, RunStarted, StepStats
 from gan.util.numbers import is_finite
 
 from app.jobs.errors import InvalidTransition
@@ -70,6 +70,8 @@ class _Recorder:
         elif isinstance(event, RunFinished):
             self.flush()
             self.finished = event
+        elif isinstance(event, Notice):  # for example why training is not as fast as it could be
+            self.store.add_event(self.job_id, event.message, event.level)
         if self.forward is not None:
             self.forward(event)
 

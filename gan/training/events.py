@@ -88,7 +88,18 @@ class RunFinished:
     reason: str = ""
 
 
-Event = Union[RunStarted, StepStats, EpochReport, RunFinished]
+@dataclass(frozen=True)
+class Notice:
+    """Something the person running the job should know that is not a
+    failure, in one plain sentence: for example that training replays a
+    CUDA graph, or why it could not and runs the slower eager way.
+    ``level`` is ``info`` or ``warning`` (as the job store's events)."""
+
+    message: str
+    level: str = "info"
+
+
+Event = Union[RunStarted, StepStats, EpochReport, RunFinished, Notice]
 EventCallback = Callable[[Event], None]
 StopFlag = Callable[[], bool]
 
