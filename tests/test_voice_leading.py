@@ -10,7 +10,13 @@ import pytest
 
 from gan.data.locations import DATA_DIR
 from gan.data.roll import frames, notes_to_roll
-from gan.evaluation.voice_leading import METRICS, MIN_BANDWIDTH, voice_leading_metrics
+from gan.evaluation.voice_leading import (
+    METRICS,
+    MIN_BANDWIDTH,
+    feature_keys,
+    pair_totals,
+    voice_leading_metrics,
+)
 
 G4, A4, B4, C5, D5, E5, F5, G5 = 67, 69, 71, 72, 74, 76, 77, 79
 C3, D3, E3, C4, D4, E4, F4 = 48, 50, 52, 60, 62, 64, 65
@@ -107,6 +113,21 @@ def test_keys_bandwidths_and_shapes():
     assert out["voices_sounding/all"].tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="whole bars"):
         voice_leading_metrics(np.zeros((1, 4, 20, 84), dtype=bool))
+
+
+def test_pair_totals_and_feature_keys():
+    # S G4 A4 B4, A C4 D4 E4, T C4 D4, B C3 D3, all moving up a step together:
+    # fifths S-A (twice), S-T (G/C -> A/D), S-B (twelfths G/C -> A/D) = 4;
+    # octaves A-T (unisons), A-B, T-B = 3 (the tenor stops before the third move)
+    notes = quarters(0, [G4, A4, B4]) + quarters(1, [C4, D4, E4])
+    notes += quarters(2, [C4, D4]) + quarters(3, [C3, D3])
+    totals = pair_totals(voice_leading_metrics(roll(notes)))
+    assert {k: float(v[0]) for k, v in totals.items()} == {
+        "parallel_fifths/all": 4.0, "parallel_octaves/all": 3.0, "voice_crossings/all": 0.0}
+    unet, muse = feature_keys("unet"), feature_keys("musegan")
+    assert "onsets_per_bar/soprano" in muse and "onsets_per_bar/soprano" not in unet
+    assert "parallel_fifths/soprano-alto" in unet  # the model writes the alto against the melody
+    assert len(muse) == 6 * 2 + 3 + 1 + 4 * 3 and len(unet) == len(muse) - 3
 
 
 @pytest.fixture(scope="module")

@@ -195,3 +195,28 @@ def voice_leading_metrics(rolls: np.ndarray) -> dict[str, np.ndarray]:
 def metric_of(key: str) -> str:
     """``"parallel_fifths/soprano-alto"`` -> ``"parallel_fifths"``."""
     return key.split("/", 1)[0]
+
+
+PAIR_METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossings")
+
+
+def pair_totals(per_piece: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``"<metric>/all"``: the per-pair metrics summed over their pairs
+    (e.g. all parallel fifths per bar), one line per metric for a chart."""
+    out = {}
+    for metric in PAIR_METRICS:
+        parts = [v for k, v in per_piece.items() if metric_of(k) == metric]
+        if parts:
+            out[f"{metric}/all"] = np.sum(parts, axis=0)
+    return out
+
+
+def feature_keys(architecture: str, tracks: int = 4) -> list[str]:
+    """The keys worth scoring for a model: the accompaniment model ("unet")
+    is given the melody, so the melody's own onsets, range and repeats are
+    left out; pairs with the melody stay (the model writes the other voice)."""
+    names = voice_names(tracks)
+    keys = list(voice_leading_metrics(np.zeros((1, tracks, STEPS_PER_BAR, 1), dtype=bool)))
+    if architecture == "unet":
+        keys = [k for k in keys if k.split("/", 1)[1] != names[0]]
+    return keys
