@@ -140,7 +140,8 @@ def run_window(steps: int, mode: str) -> dict:
     watcher.stop()
     rows = window.store.steps(job_id)
     status = window.store.get(job_id).status
-    points = window._series[job_id].n_steps if job_id in window._series else 0
+    series = window.series(job_id)
+    points = series.n_steps if series is not None else 0
     window.close()
     return {"status": status, "steps_per_second": steps_per_second(rows), "wall_s": wall,
             "ticks": len(lateness), "lat_p50_ms": percentile(lateness, 50),
@@ -156,7 +157,7 @@ def chart_bench(n: int) -> dict:
     from PySide6.QtWidgets import QApplication
 
     import app.ui  # noqa: F401
-    from app.ui.chart_data import JobSeries
+    from app.jobs.series import JobSeries
     from app.ui.charts import ChartsPanel
 
     qapp = QApplication.instance() or QApplication([])

@@ -25,7 +25,6 @@ OUT = ROOT / "docs" / "screenshots"
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="polyphony-shots-"))
     os.environ["POLYPHONY_HOME"] = str(work / "home")
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     import app.ui  # noqa: F401  (PySide workaround before the QApplication)
@@ -67,14 +66,12 @@ def main() -> int:
     shot(window, "01_first_launch")
 
     # The New Job dialog, as a user fills it in.
-    wait_for(lambda: window._device_list is not None, 60, "the device check")
+    wait_for(lambda: window.device_list() is not None, 60, "the device check")
     dialog = window.make_new_job_dialog()
     dialog.resize(1100, 760)
     dialog.show()
     dialog.name_edit.setText("chorales, quick")
-    for item in dialog.tag_picker._items():
-        if item.data(0, Qt.UserRole) == "genre=chorale":
-            item.setCheckState(0, Qt.Checked)
+    dialog.tag_picker.tick("genre=chorale")
     shot(dialog, "02_new_job")
     dialog.form.set_value("batch_size", "0")
     dialog.form.set_value("generator_lr", "fast")
@@ -117,7 +114,7 @@ def main() -> int:
     window.refresh()
     window.job_list.select_job(second)
     pump(0.5)
-    window._on_overlay(first, True)
+    window.overlay(first)
     shot(window, "09_compare_and_statuses")
     window.close()
     return 0

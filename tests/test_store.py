@@ -363,20 +363,6 @@ def test_damaged_database_gives_store_error(tmp_path):
     assert path.read_bytes() == b"this is not sqlite" * 100  # nothing written
 
 
-def test_jobs_package_is_qt_free():
-    import ast
-
-    root = Path(__file__).resolve().parent.parent / "app" / "jobs"
-    for path in root.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-                 for a in n.names}
-        names |= {n.module.split(".")[0] for n in ast.walk(tree)
-                  if isinstance(n, ast.ImportFrom) and n.module and n.level == 0}
-        assert not names & {"PySide6", "pyqtgraph", "shiboken6"}, path.name
-        assert "app.ui" not in path.read_text(encoding="utf-8"), path.name
-
-
 def test_create_already_claimed(store):
     job = store.create("now", preset("smoke"), [], claim=True)
     try:

@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.job_list = JobListView()
         self.detail = JobDetail(self.store.path)
-        self.detail.charts.overlay_requested.connect(self._on_overlay)
+        self.detail.charts.overlay_requested.connect(self.overlay)
         splitter = QSplitter()
         splitter.addWidget(self.job_list)
         splitter.addWidget(self.detail)
@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._update_status()
 
-    def _on_overlay(self, job_id: int, shown: bool) -> None:
+    def overlay(self, job_id: int, shown: bool = True) -> None:
+        """Draw (or stop drawing) another job's curves over the selected job's."""
         if shown:
             self.watcher.feed(job_id)
             self.detail.charts.add_overlay(self.watcher.series(job_id))
