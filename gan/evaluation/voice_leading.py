@@ -23,11 +23,14 @@ for chords inside a part); a silent voice has no line.
   both sonorities form the same perfect interval class: ``|upper - lower|``
   mod 12 equal to 7 (fifth, twelfth, ...) or to 0 (unison, octave, ...).
   Repeated or held notes are not motion; contrary and hidden (direct)
-  fifths/octaves are not counted. Counted per bar of the piece.
+  fifths/octaves are not counted. Counted per bar of the piece; NaN when
+  the two voices never sound together (silence breaks no rule, yet it is no
+  chorale either: an undefined value is its own outcome in the index).
 - voice_crossings (per adjacent pair, per bar): how many times the lower
   voice's line goes strictly above the upper voice's (a crossing starts at a
   step where both sound, the lower is above, and at the previous step where
   both sounded it was not, or there was none). Unisons are not crossings.
+  NaN when the two voices never sound together.
 - voices_sounding (``"voices_sounding/all"``): mean over steps of the number
   of voices sounding (4.0 = all voices sound throughout).
 - onsets_per_bar (per voice): notes started per bar (state rolls know
@@ -168,13 +171,18 @@ def voice_leading_metrics(rolls: np.ndarray) -> dict[str, np.ndarray]:
     sounding = line >= 0  # (n, tracks, steps)
 
     out: dict[str, np.ndarray] = {}
+    def per_bar(counts: np.ndarray, u: int, l: int) -> np.ndarray:
+        together = (sounding[:, u] & sounding[:, l]).any(-1)
+        return np.where(together, counts / bars, np.nan)
+
     for u, l in voice_pairs(tracks):
         found = _parallels(line[:, u], line[:, l])
         pair = f"{names[u]}-{names[l]}"
-        out[f"parallel_fifths/{pair}"] = found[FIFTH] / bars
-        out[f"parallel_octaves/{pair}"] = found[OCTAVE] / bars
+        out[f"parallel_fifths/{pair}"] = per_bar(found[FIFTH], u, l)
+        out[f"parallel_octaves/{pair}"] = per_bar(found[OCTAVE], u, l)
     for u in range(tracks - 1):
-        out[f"voice_crossings/{names[u]}-{names[u + 1]}"] = _crossings(line[:, u], line[:, u + 1]) / bars
+        crossings = _crossings(line[:, u], line[:, u + 1])
+        out[f"voice_crossings/{names[u]}-{names[u + 1]}"] = per_bar(crossings, u, u + 1)
     out["voices_sounding/all"] = sounding.sum(1).mean(-1)
 
     pitch_rows = np.arange(cells.shape[-1])
@@ -201,13 +209,15 @@ PAIR_METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossings")
 
 
 def pair_totals(per_piece: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``"<metric>/all"``: the per-pair metrics summed over their pairs
-    (e.g. all parallel fifths per bar), one line per metric for a chart."""
+    """``"<metric>/all"``: the per-pair metrics summed over the pairs that
+    sound together (e.g. all parallel fifths per bar), one line per metric
+    for a chart; NaN where no pair does."""
     out = {}
     for metric in PAIR_METRICS:
-        parts = [v for k, v in per_piece.items() if metric_of(k) == metric]
-        if parts:
-            out[f"{metric}/all"] = np.sum(parts, axis=0)
+        parts = np.array([v for k, v in per_piece.items() if metric_of(k) == metric])
+        if len(parts):
+            defined = ~np.isnan(parts)
+            out[f"{metric}/all"] = np.where(defined.any(0), np.where(defined, parts, 0).sum(0), np.nan)
     return out
 
 
