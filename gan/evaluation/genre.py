@@ -211,21 +211,25 @@ class GenreClassifier:
 
 # -- training ----------------------------------------------------------------
 def _collect(genres: Sequence[str] | None, per_class: int, rng: np.random.Generator):
-    """(labels, train sets, held-out sets), one of each per label."""
-    genres = list(trainable_genres() if genres is None else genres)
-    if len(genres) < 2:
-        have = ", ".join(repr(g) for g in genres) or "none"
-        raise NotEnoughGenres(f"genre fidelity needs music of at least two genres; only {have} "
-                              "available (build or import another genre)")
-    train, held = [], []
-    for genre in genres:
+    """(labels, train sets, held-out sets), one of each per label. A genre
+    with no training or no held-out segment (pieces shorter than TRAIN_BARS
+    bars, or a single segment) is left out."""
+    labels, train, held = [], [], []
+    for genre in (trainable_genres() if genres is None else genres):
         a, b = _split_genre(genre, rng)
-        train.append(a)
-        held.append(b)
+        if len(a) and len(b):
+            labels.append(genre)
+            train.append(a)
+            held.append(b)
+    if len(labels) < 2:
+        have = ", ".join(repr(g) for g in labels) or "none"
+        raise NotEnoughGenres(f"genre fidelity needs music of at least two genres (each with at least "
+                              f"two {TRAIN_BARS}-bar segments); only {have} available "
+                              "(build or import another genre)")
     steps = TRAIN_BARS * STEPS_PER_BAR
     train.append(noise_rolls(2 * per_class, steps, rng))
     held.append(noise_rolls(128, steps, rng))
-    return genres + [NOISE], train, held
+    return labels + [NOISE], train, held
 
 
 def _draw_epoch(train: list[np.ndarray], per_class: int, rng: np.random.Generator):
