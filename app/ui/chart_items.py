@@ -17,6 +17,20 @@ from app.jobs.series import JobSeries
 LOD_MAX_POINTS = 4000
 
 
+# Titles of the Music metrics tab's plots (metrics not listed show their own name).
+METRIC_TITLES = {
+    "empty_bar_rate": "Empty bars (share)",
+    "pitch_classes_per_bar": "Pitch classes per bar",
+    "used_pitch_classes": "Pitch classes per bar",
+    "qualified_note_rate": "Qualified notes (share)",
+    "polyphony": "Polyphony (notes at once)",
+    "in_scale_ratio": "In-scale notes (share)",
+    "pitch_range": "Pitch range (semitones)",
+    "note_density": "Note density",
+    "tonal_distance": "Tonal distance between voices",
+}
+
+
 def make_pen(color: QColor, width: float = 1.0, alpha: int = 255, dash: bool = False,
              dot: bool = False):
     c = QColor(color)
@@ -96,3 +110,28 @@ class JobCurves:
             plot.removeItem(item)
         self.items.clear()
         self.metric_items.clear()
+
+
+def make_metric_plot(view: pg.GraphicsLayoutWidget, index: int, title: str,
+                     x_label: str) -> tuple[pg.PlotItem, pg.InfiniteLine]:
+    """One plot of the Music metrics tab (three per row) and its dashed
+    training-set reference line.
+
+    Each metric plot also holds an invisible item spanning the reference
+    value with a margin (``line.span_item``), so auto-range keeps the
+    reference line and its label in view even when the generated values
+    are far away."""
+    plot = view.addPlot(row=index // 3, col=index % 3, title=title)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setLabel("bottom", x_label)
+    grey = QColor(80, 80, 80)
+    line = pg.InfiniteLine(angle=0, movable=False, pen=make_pen(grey, 1.5, 200, True),
+                           label="training set {value:.3g}",
+                           labelOpts={"position": 0.5, "color": grey, "anchors": [(0.5, 1), (0.5, 1)]})
+    line.setVisible(False)
+    plot.addItem(line)
+    # Transparent markers: auto-range counts them (an item that draws
+    # nothing at all is left out of the bounds).
+    line.span_item = plot.plot([], [], pen=None, symbol="o", symbolSize=2,
+                               symbolBrush=(0, 0, 0, 0), symbolPen=None)
+    return plot, line

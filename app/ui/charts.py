@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMen
                                QVBoxLayout, QWidget)
 
 from app.jobs.series import X_AXES, X_LABELS, JobSeries
-from app.ui.chart_items import (LOD_MAX_POINTS, JobCurves, envelope, finite_points, make_curve,
-                                make_pen)
+from app.ui.chart_items import (LOD_MAX_POINTS, METRIC_TITLES, JobCurves, envelope, finite_points,
+                                make_curve, make_metric_plot, make_pen)
 
 REFRESH_HZ = 15
 ANTIALIAS_MAX_POINTS = 3000
@@ -31,18 +31,6 @@ SIM_COLOR = QColor(148, 103, 189)
 # Overlaid jobs cycle through these (distinct from the main job's colours).
 OVERLAY_COLORS = [QColor(214, 39, 40), QColor(140, 86, 75), QColor(227, 119, 194),
                   QColor(127, 127, 127), QColor(188, 189, 34), QColor(23, 190, 207)]
-
-METRIC_TITLES = {
-    "empty_bar_rate": "Empty bars (share)",
-    "pitch_classes_per_bar": "Pitch classes per bar",
-    "used_pitch_classes": "Pitch classes per bar",
-    "qualified_note_rate": "Qualified notes (share)",
-    "polyphony": "Polyphony (notes at once)",
-    "in_scale_ratio": "In-scale notes (share)",
-    "pitch_range": "Pitch range (semitones)",
-    "note_density": "Note density",
-    "tonal_distance": "Tonal distance between voices",
-}
 
 
 class ChartsPanel(QWidget):
@@ -67,6 +55,15 @@ class ChartsPanel(QWidget):
 
     # -- layout -------------------------------------------------------------
     def _build(self) -> None:
+        controls = self._build_controls()
+        self._build_plots()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(self.tabs, 1)
+        self._apply_axis_labels()
+
+    def _build_controls(self) -> QHBoxLayout:
         controls = QHBoxLayout()
         controls.addWidget(QLabel("X axis:"))
         self.x_combo = QComboBox()
@@ -106,7 +103,9 @@ class ChartsPanel(QWidget):
         self.png_button.setToolTip("Save the charts on this tab as an image.")
         self.png_button.clicked.connect(self._export_png_dialog)
         controls.addWidget(self.png_button)
+        return controls
 
+    def _build_plots(self) -> None:
         self.tabs = QTabWidget()
         self.training_view = pg.GraphicsLayoutWidget()
         self.metrics_view = pg.GraphicsLayoutWidget()
@@ -137,12 +136,6 @@ class ChartsPanel(QWidget):
         self.metric_plots: dict[str, tuple[pg.PlotItem, pg.InfiniteLine]] = {}
         self.metrics_hint = QLabel("The music metrics appear after the first epoch.")
         self.metrics_hint.setAlignment(Qt.AlignCenter)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(controls)
-        layout.addWidget(self.tabs, 1)
-        self._apply_axis_labels()
 
     # -- jobs shown ---------------------------------------------------------
     def set_series(self, series: JobSeries | None) -> None:
@@ -297,6 +290,12 @@ class ChartsPanel(QWidget):
             self.ceiling_line.setVisible(bool(ceiling == ceiling))
             if ceiling == ceiling:
                 self.ceiling_line.setValue(float(ceiling))
+        complete = self._draw_metrics(c, ex)
+        c.drawn_version = s.version if complete else -1
+
+    def _draw_metrics(self, c: JobCurves, ex: np.ndarray) -> bool:
+        """The Music metrics tab; False when some plot is still to be made."""
+        s = c.series
         complete = True
         created = 0
         for name in s.aggregate_metric_names():
@@ -325,29 +324,13 @@ class ChartsPanel(QWidget):
                     span = float(np.ptp(np.append(values, ref))) or abs(ref) or 1.0
                     x0 = float(ex[0]) if len(ex) else 0.0
                     ref_line.span_item.setData([x0, x0], [ref - 0.15 * span, ref + 0.15 * span])
-        c.drawn_version = s.version if complete else -1
+        return complete
 
     def _metric_plot(self, name: str) -> tuple[pg.PlotItem, pg.InfiniteLine]:
-        # Each metric plot also holds an invisible item spanning the reference
-        # value with a margin, so auto-range keeps the reference line and its
-        # label in view even when the generated values are far away.
         if name not in self.metric_plots:
-            index = len(self.metric_plots)
-            plot = self.metrics_view.addPlot(row=index // 3, col=index % 3,
-                                             title=METRIC_TITLES.get(name, name.replace("_", " ")))
-            plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.setLabel("bottom", X_LABELS[self._x_axis])
-            line = pg.InfiniteLine(angle=0, movable=False, pen=make_pen(QColor(80, 80, 80), 1.5, 200, True),
-                                   label="training set {value:.3g}",
-                                   labelOpts={"position": 0.5, "color": QColor(80, 80, 80),
-                                              "anchors": [(0.5, 1), (0.5, 1)]})
-            line.setVisible(False)
-            plot.addItem(line)
-            # Transparent markers: auto-range counts them (an item that draws
-            # nothing at all is left out of the bounds).
-            line.span_item = plot.plot([], [], pen=None, symbol="o", symbolSize=2,
-                                       symbolBrush=(0, 0, 0, 0), symbolPen=None)
-            self.metric_plots[name] = (plot, line)
+            self.metric_plots[name] = make_metric_plot(
+                self.metrics_view, len(self.metric_plots), METRIC_TITLES.get(name, name.replace("_", " ")),
+                X_LABELS[self._x_axis])
         return self.metric_plots[name]
 
     # -- compare menu ---------------------------------------------------------

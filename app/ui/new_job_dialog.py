@@ -43,7 +43,30 @@ class NewJobDialog(QDialog):
         self._history = history or []
         self._updating = False
         self.request: JobRequest | None = None
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_header(name))
+        layout.addWidget(self._build_body(), 1)
+        layout.addLayout(self._build_buttons())
+        self.resize(1040, 720)
 
+        self.set_devices(devices)
+        config = initial or PRESETS[DEFAULT_PRESET]
+        self._apply_config(config)
+        chosen_preset = preset_name or self._matching_preset(config)
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(chosen_preset))
+        self.tag_picker.load(config.bars_per_sample)
+        self.tag_picker.set_tags(tags or [], tag_mode)
+
+        self.arch_combo.currentIndexChanged.connect(self._revalidate)
+        self.preset_combo.currentIndexChanged.connect(self._on_preset)
+        self.device_combo.currentIndexChanged.connect(self._revalidate)
+        self.form.changed.connect(self._on_form_changed)
+        self.tag_picker.changed.connect(self._revalidate)
+        self._revalidate()
+
+    # -- layout ---------------------------------------------------------------
+    def _build_header(self, name: str) -> QFormLayout:
+        """Name, architecture, preset, device and the time estimate."""
         self.name_edit = QLineEdit(name)
         self.name_edit.setPlaceholderText("e.g. chorales, small model")
         self.name_edit.setToolTip("A name to find the job again; left empty, one is made "
@@ -77,7 +100,10 @@ class NewJobDialog(QDialog):
         device_row.addWidget(self.device_message)
         top.addRow("Device", device_row)
         top.addRow("Estimate", self.estimate_label)
+        return top
 
+    def _build_body(self) -> QSplitter:
+        """Every setting on the left, the music to learn from on the right."""
         self.form = ConfigForm()
         scroll = QScrollArea()
         scroll.setWidget(self.form)
@@ -95,7 +121,10 @@ class NewJobDialog(QDialog):
         splitter.addWidget(tags_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        return splitter
 
+    def _build_buttons(self) -> QHBoxLayout:
+        """What is wrong (if anything), Cancel, Add to queue, Start now."""
         self.summary = QLabel()
         self.summary.setObjectName("summary")
         self.summary.setStyleSheet(ERROR_STYLE)
@@ -118,27 +147,7 @@ class NewJobDialog(QDialog):
         buttons.addWidget(cancel)
         buttons.addWidget(self.queue_button)
         buttons.addWidget(self.start_button)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(buttons)
-        self.resize(1040, 720)
-
-        self.set_devices(devices)
-        config = initial or PRESETS[DEFAULT_PRESET]
-        self._apply_config(config)
-        chosen_preset = preset_name or self._matching_preset(config)
-        self.preset_combo.setCurrentIndex(self.preset_combo.findData(chosen_preset))
-        self.tag_picker.load(config.bars_per_sample)
-        self.tag_picker.set_tags(tags or [], tag_mode)
-
-        self.arch_combo.currentIndexChanged.connect(self._revalidate)
-        self.preset_combo.currentIndexChanged.connect(self._on_preset)
-        self.device_combo.currentIndexChanged.connect(self._revalidate)
-        self.form.changed.connect(self._on_form_changed)
-        self.tag_picker.changed.connect(self._revalidate)
-        self._revalidate()
+        return buttons
 
     # -- devices --------------------------------------------------------------
     def set_devices(self, devices: list | None, error: str = "") -> None:

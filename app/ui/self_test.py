@@ -45,40 +45,66 @@ def run_self_test(app, screenshot: str | None) -> int:
     from app.ui.main_window import CLOSE_STOP, MainWindow
     from app.ui.training_host import DEFAULT_MODE
 
-    t0 = time.monotonic()
     window = MainWindow(training_mode=os.environ.get("POLYPHONY_TRAINING") or DEFAULT_MODE)
     window.close_policy = CLOSE_STOP
     window.resize(1440, 860)
     window.show()
-    state = {"job": 0, "code": 1, "lines": []}
-    say = state["lines"].append
+    test = SelfTest(app, window, screenshot)
+    QTimer.singleShot(300, test.guarded(test.start_job))
+    watchdog = QTimer()
+    watchdog.setSingleShot(True)
+    watchdog.timeout.connect(lambda: test.fail(f"no result after {TIMEOUT_S + 60:.0f} s"))
+    watchdog.start(int((TIMEOUT_S + 60) * 1000))
+    app.exec()
+    watchdog.stop()
+    for line in test.lines:
+        print(line)
+    print("self-test " + ("passed" if test.code == 0 else "FAILED"), file=sys.stdout)
+    return test.code
 
-    def fail(reason: str) -> None:
-        say(f"FAILED: {reason}")
-        finish(1)
 
-    def finish(code: int) -> None:
-        if state.get("done"):
+class SelfTest:
+    """The steps, each run from the event loop: fill in the New Job dialog
+    and start, watch the job, check what it left, finish."""
+
+    def __init__(self, app, window, screenshot: str | None) -> None:
+        self.app, self.window, self.screenshot = app, window, screenshot
+        self.t0 = time.monotonic()
+        self.job_id = 0
+        self.code = 1
+        self.lines: list[str] = []
+        self.done = False
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+    def fail(self, reason: str) -> None:
+        self.say(f"FAILED: {reason}")
+        self.finish(1)
+
+    def finish(self, code: int) -> None:
+        if self.done:
             return
-        state["done"] = True
-        state["code"] = code
-        if screenshot:
+        self.done = True
+        self.code = code
+        window = self.window
+        if self.screenshot:
             window.refresh()
             window.detail.charts.refresh_now()
-            app.processEvents()
-            if window.grab().save(screenshot):
-                say(f"screenshot: {screenshot}")
+            self.app.processEvents()
+            if window.grab().save(self.screenshot):
+                self.say(f"screenshot: {self.screenshot}")
             else:
-                say(f"FAILED: could not write the screenshot {screenshot}")
-                state["code"] = 1
+                self.say(f"FAILED: could not write the screenshot {self.screenshot}")
+                self.code = 1
         window.close()
-        app.quit()
+        self.app.quit()
 
-    def guarded(step):
-        # An exception inside a Qt slot would be printed and forgotten, and
-        # the self-test would wait forever: turn it into a failure.
+    def guarded(self, step):
+        """``step`` as a slot: an exception inside a Qt slot would be printed
+        and forgotten, and the self-test would wait forever; it fails instead."""
         def run() -> None:
-            if state.get("done"):
+            if self.done:
                 return
             try:
                 step()
@@ -86,59 +112,54 @@ def run_self_test(app, screenshot: str | None) -> int:
                 import traceback
 
                 traceback.print_exc()
-                fail(f"{type(exc).__name__}: {exc}")
+                self.fail(f"{type(exc).__name__}: {exc}")
         return run
 
-    def start_job() -> None:
+    def later(self, step, ms: int = 200) -> None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(ms, self.guarded(step))
+
+    def start_job(self) -> None:
+        window = self.window
         window.new_job()
         dialog = window.new_job_dialog()
         dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("smoke"))
         # The smallest genre keeps the smoke run short; all music if none is listed.
         dialog.tag_picker.tick("genre=chorale")
-        app.processEvents()
+        self.app.processEvents()
         if not dialog.start_button.isEnabled():
-            return fail("the New Job dialog refused the smoke preset: " + "; ".join(dialog.problems()))
+            return self.fail("the New Job dialog refused the smoke preset: " + "; ".join(dialog.problems()))
         dialog.start_button.click()
-        app.processEvents()
+        self.app.processEvents()
         job = window.selected_job()
         if job is None:
-            return fail("no job was created from the dialog")
-        state["job"] = job.id
-        say(f"job #{job.id} created from the New Job dialog ({job.name})")
-        QTimer.singleShot(200, guarded(watch))
+            return self.fail("no job was created from the dialog")
+        self.job_id = job.id
+        self.say(f"job #{job.id} created from the New Job dialog ({job.name})")
+        self.later(self.watch)
 
-    def watch() -> None:
-        job = window.store.get(state["job"])
+    def watch(self) -> None:
+        job = self.window.store.get(self.job_id)
         if job.status in ("completed", "failed", "cancelled", "interrupted"):
-            return check(job)
-        if time.monotonic() - t0 > TIMEOUT_S:
-            return fail(f"the smoke job did not finish in {TIMEOUT_S:.0f} s (status {job.status})")
-        QTimer.singleShot(200, guarded(watch))
+            return self.check(job)
+        if time.monotonic() - self.t0 > TIMEOUT_S:
+            return self.fail(f"the smoke job did not finish in {TIMEOUT_S:.0f} s (status {job.status})")
+        self.later(self.watch)
 
-    def check(job) -> None:
+    def check(self, job) -> None:
+        window = self.window
         window.refresh()
         if job.status != "completed":
-            return fail(f"the smoke job ended {job.status}: {job.error}")
-        say(f"job completed in {time.monotonic() - t0:.1f} s: {job.epoch} epochs, "
-            f"similarity {job.similarity}")
+            return self.fail(f"the smoke job ended {job.status}: {job.error}")
+        self.say(f"job completed in {time.monotonic() - self.t0:.1f} s: {job.epoch} epochs, "
+                 f"similarity {job.similarity}")
         series = window.series(job.id)
         if series is None or series.n_steps == 0 or not series.epoch_rows:
-            return fail("the charts received no points")
-        say(f"charts: {series.n_steps} step points, {len(series.epoch_rows)} epoch points")
+            return self.fail("the charts received no points")
+        self.say(f"charts: {series.n_steps} step points, {len(series.epoch_rows)} epoch points")
         samples = window.store.samples(job.id)
         if not samples:
-            return fail("the job wrote no samples")
-        say(render_audio(samples[0].path))
-        finish(0)
-
-    QTimer.singleShot(300, guarded(start_job))
-    watchdog = QTimer()
-    watchdog.setSingleShot(True)
-    watchdog.timeout.connect(lambda: fail(f"no result after {TIMEOUT_S + 60:.0f} s"))
-    watchdog.start(int((TIMEOUT_S + 60) * 1000))
-    app.exec()
-    watchdog.stop()
-    for line in state["lines"]:
-        print(line)
-    print("self-test " + ("passed" if state["code"] == 0 else "FAILED"), file=sys.stdout)
-    return state["code"]
+            return self.fail("the job wrote no samples")
+        self.say(render_audio(samples[0].path))
+        self.finish(0)

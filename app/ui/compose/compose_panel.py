@@ -62,6 +62,22 @@ class ComposePanel(QWidget):
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self, use_device: bool) -> None:
+        top = self._build_job_row()
+        self._build_accompany()
+        self._build_generate()
+        self.message_label = QLabel("Pick a trained job.")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        split = self._build_takes(use_device)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.accompany_box)
+        layout.addWidget(self.generate_box)
+        layout.addWidget(self.message_label)
+        layout.addWidget(split, 1)
+        self._update_mode()
+
+    def _build_job_row(self) -> QHBoxLayout:
         self.job_combo = QComboBox()
         self.job_combo.setToolTip("A job with at least one saved epoch")
         self.job_combo.activated.connect(lambda i: self.set_job(self.job_combo.itemData(i)))
@@ -76,7 +92,10 @@ class ComposePanel(QWidget):
         top.addWidget(QLabel("Epoch"))
         top.addWidget(self.epoch_combo, 1)
         top.addWidget(self.refresh_button)
+        return top
 
+    def _build_accompany(self) -> None:
+        """U-Net jobs: the melody, seed and takes, Compose."""
         self.melody_picker = MelodyPicker()
         self.seed_spin = _spin(0, 2**31 - 1, 0, "Seed of the first take; the next takes use the next seeds")
         self.takes_spin = _spin(1, 16, 3, "How many takes (one per seed)")
@@ -96,6 +115,8 @@ class ComposePanel(QWidget):
         acc_layout.addWidget(self.melody_picker)
         acc_layout.addLayout(acc_row)
 
+    def _build_generate(self) -> None:
+        """MuseGAN jobs: pieces from seed A, or a walk to seed B."""
         self.generate_box = QGroupBox("Generate (MuseGAN)")
         self.gen_seed_spin = _spin(0, 2**31 - 1, 0, "Seed A: picks the pieces' starting noise")
         self.pieces_spin = _spin(1, 64, 4, "How many pieces to write from seed A")
@@ -113,10 +134,8 @@ class ComposePanel(QWidget):
             gen.addWidget(widget)
         gen.addStretch(1)
 
-        self.message_label = QLabel("Pick a trained job.")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-
+    def _build_takes(self, use_device: bool) -> QSplitter:
+        """The takes list above the listening panel that plays them."""
         self.take_list = QListWidget()
         self.take_list.setToolTip("Takes: click to play it as A; tick to keep it")
         self.take_list.itemChanged.connect(self._on_item_changed)
@@ -128,14 +147,7 @@ class ComposePanel(QWidget):
         split.addWidget(self.take_list)
         split.addWidget(self.listen)
         split.setStretchFactor(1, 3)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.accompany_box)
-        layout.addWidget(self.generate_box)
-        layout.addWidget(self.message_label)
-        layout.addWidget(split, 1)
-        self._update_mode()
+        return split
 
     # ---- jobs and epochs ------------------------------------------------------------------------
     def refresh(self) -> None:

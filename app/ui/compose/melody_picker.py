@@ -68,7 +68,11 @@ class MelodyPicker(QGroupBox):
         self.pickup_spin.setSpecialValueText("none, or from the file")
         self.pickup_spin.setSuffix(" beats")
         self.pickup_spin.setToolTip("A melody that starts on an upbeat: the length of its pick-up")
+        self._lay_out()
+        self._sync()
 
+    def _lay_out(self) -> None:
+        """One row per source: the radio button, then its fields."""
         grid = QGridLayout(self)
         grid.addWidget(self.file_radio, 0, 0)
         file_row = QHBoxLayout()
@@ -90,7 +94,6 @@ class MelodyPicker(QGroupBox):
         grid.addWidget(self.note_entry, 4, 0, 1, 2)
         grid.addWidget(QLabel("Pick-up"), 5, 0)
         grid.addLayout(pickup_row, 5, 1)
-        self._sync()
 
     def _sync(self) -> None:
         source = self.group.checkedId()

@@ -68,6 +68,27 @@ class ListenPanel(QWidget):
 
     # ---- layout --------------------------------------------------------------------------
     def _build(self) -> None:
+        top = self._build_choice_row()
+        self._build_player()
+        bottom = self._build_export_row()
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.roll, 1)
+        layout.addWidget(self.transport)
+        layout.addWidget(self.tracks)
+        layout.addLayout(bottom)
+        layout.addWidget(self.status_label)
+        for key, slot in (("Space", self.toggle), ("X", self.switch_ab), ("Home", self.stop),
+                          ("L", self.transport.loop.toggle)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def _build_choice_row(self) -> QHBoxLayout:
+        """Samples A and B, the A/B switch, follow the latest epoch."""
         self.a_combo = QComboBox()
         self.a_combo.setToolTip("Sample A")
         self.b_combo = QComboBox()
@@ -88,7 +109,10 @@ class ListenPanel(QWidget):
         top.addWidget(self.b_combo, 1)
         top.addWidget(self.ab_button)
         top.addWidget(self.follow_box)
+        return top
 
+    def _build_player(self) -> None:
+        """Piano roll, transport and the track strip (mute, solo, instrument)."""
         self.roll = PianoRollView()
         self.roll.seekRequested.connect(self._seek_steps)
         self.roll.setContextMenuPolicy(Qt.CustomContextMenu)
@@ -106,6 +130,7 @@ class ListenPanel(QWidget):
         self.tracks.soloToggled.connect(self._solo)
         self.tracks.programChanged.connect(self._program)
 
+    def _build_export_row(self) -> QHBoxLayout:
         self.soundfont_combo = QComboBox()
         self.soundfont_combo.setToolTip("General MIDI soundfont used to play and to export WAV")
         for sf in available_soundfonts():
@@ -123,24 +148,7 @@ class ListenPanel(QWidget):
         bottom.addWidget(self.soundfont_combo, 1)
         bottom.addWidget(self.midi_button)
         bottom.addWidget(self.wav_button)
-
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.roll, 1)
-        layout.addWidget(self.transport)
-        layout.addWidget(self.tracks)
-        layout.addLayout(bottom)
-        layout.addWidget(self.status_label)
-
-        for key, slot in (("Space", self.toggle), ("X", self.switch_ab), ("Home", self.stop),
-                          ("L", self.transport.loop.toggle)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        return bottom
 
     # ---- status --------------------------------------------------------------------------
     def _show_status(self) -> None:

@@ -7,6 +7,8 @@ Mouse wheel scrolls, Ctrl+wheel or +/- zooms, a click asks to seek there.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -23,6 +25,17 @@ def pitch_name(pitch: int) -> str:
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
+
+class _Geometry(NamedTuple):
+    """Where things go in one paint: pitch rows, the x of step 0, the size."""
+
+    lo: int
+    hi: int
+    row_h: float
+    x0: float
+    width: int
+    height: int
+
 class _Canvas(QWidget):
     seekRequested = Signal(float)
 
@@ -36,24 +49,34 @@ class _Canvas(QWidget):
     def paintEvent(self, _event) -> None:
         # Shapes are batched (drawRects/drawLines): one Qt call per colour, not per note.
         v = self.view
+        lo, hi = v.pitch_range
+        g = _Geometry(lo, hi, max(1.0, (self.height() - 1) / (hi - lo + 1)),
+                      GUTTER - v.scroll_steps * v.px_per_step, self.width(), self.height())
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#1e1f24"))
-        lo, hi = v.pitch_range
-        rows = hi - lo + 1
-        row_h = max(1.0, (self.height() - 1) / rows)
-        x0 = GUTTER - v.scroll_steps * v.px_per_step
-        width, height = self.width(), self.height()
+        self._paint_grid(p, g)
+        self._paint_notes(p, g)
+        if v.playhead is not None:
+            x = g.x0 + v.playhead * v.px_per_step
+            if x >= GUTTER:
+                p.setPen(QPen(QColor("#ffffff"), 2))
+                p.drawLine(QLineF(x, 0, x, g.height))
+        self._paint_gutter(p, g)
+        p.end()
+
+    def _paint_grid(self, p: QPainter, g: "_Geometry") -> None:
+        """Black-key rows shaded, bar and beat lines, bar numbers."""
+        v = self.view
         p.setPen(Qt.NoPen)
-        p.setBrush(QColor("#24262c"))  # black-key rows shaded
-        p.drawRects([QRectF(GUTTER, (hi - pitch) * row_h, width - GUTTER, row_h)
-                     for pitch in range(lo, hi + 1) if NOTE_NAMES[pitch % 12].endswith("#")])
-        # bar and beat lines, bar numbers
+        p.setBrush(QColor("#24262c"))
+        p.drawRects([QRectF(GUTTER, (g.hi - pitch) * g.row_h, g.width - GUTTER, g.row_h)
+                     for pitch in range(g.lo, g.hi + 1) if NOTE_NAMES[pitch % 12].endswith("#")])
         first = max(0, int(v.scroll_steps) - 1)
-        last = min(int(v.scroll_steps + (width - GUTTER) / v.px_per_step) + 2, v.n_steps)
+        last = min(int(v.scroll_steps + (g.width - GUTTER) / v.px_per_step) + 2, v.n_steps)
         beats, bars = [], []
         for step in range(first - first % STEPS_PER_BEAT, last + 1, STEPS_PER_BEAT):
-            x = x0 + step * v.px_per_step
-            (bars if step % STEPS_PER_BAR == 0 else beats).append((step, QLineF(x, 0, x, height)))
+            x = g.x0 + step * v.px_per_step
+            (bars if step % STEPS_PER_BAR == 0 else beats).append((step, QLineF(x, 0, x, g.height)))
         if v.px_per_step * STEPS_PER_BEAT >= 4:
             p.setPen(QPen(QColor("#33353c"), 1))
             p.drawLines([line for _s, line in beats])
@@ -63,42 +86,40 @@ class _Canvas(QWidget):
             p.setPen(QColor("#8a8d96"))
             for step, line in bars:
                 p.drawText(int(line.x1()) + 3, 12, str(step // STEPS_PER_BAR + 1))
-        # notes, one colour per track; muted tracks drawn faint
+
+    def _paint_notes(self, p: QPainter, g: "_Geometry") -> None:
+        """One colour per track; muted tracks drawn faint."""
+        v = self.view
         notes = v.notes
         p.setPen(Qt.NoPen)
         for track in range(v.n_tracks):
             rows_t = notes[notes[:, 0] == track] if len(notes) else notes
             if not len(rows_t):
                 continue
-            xs = x0 + rows_t[:, 1] * v.px_per_step
+            xs = g.x0 + rows_t[:, 1] * v.px_per_step
             ws = np.maximum(2.0, rows_t[:, 2] * v.px_per_step - 1)
-            visible = (xs + ws >= GUTTER) & (xs <= width)
-            ys = (hi - rows_t[:, 3]) * row_h + 0.5
-            h = max(1.0, row_h - 1)
+            visible = (xs + ws >= GUTTER) & (xs <= g.width)
+            ys = (g.hi - rows_t[:, 3]) * g.row_h + 0.5
+            h = max(1.0, g.row_h - 1)
             colour = QColor(v.colours[track % len(v.colours)])
             if track in v.muted:
                 colour.setAlpha(60)
             p.setBrush(colour)
             p.drawRects([QRectF(float(x), float(y), float(w), h)
                          for x, y, w in zip(xs[visible], ys[visible], ws[visible])])
-        # playhead
-        if v.playhead is not None:
-            x = x0 + v.playhead * v.px_per_step
-            if x >= GUTTER:
-                p.setPen(QPen(QColor("#ffffff"), 2))
-                p.drawLine(QLineF(x, 0, x, height))
-        # gutter with pitch names
-        p.fillRect(QRectF(0, 0, GUTTER, height), QColor("#2b2d33"))
+
+    def _paint_gutter(self, p: QPainter, g: "_Geometry") -> None:
+        """The pitch names down the left edge."""
+        p.fillRect(QRectF(0, 0, GUTTER, g.height), QColor("#2b2d33"))
         p.setPen(QColor("#c8cad0"))
         font = QFont(p.font())
-        font.setPointSizeF(max(6.0, min(9.0, row_h * 0.8)))
+        font.setPointSizeF(max(6.0, min(9.0, g.row_h * 0.8)))
         p.setFont(font)
-        label_every = max(1, int(np.ceil(12 / row_h)))
-        for pitch in range(lo, hi + 1):
-            if pitch % 12 == 0 or (hi - pitch) % label_every == 0:
-                y = (hi - pitch) * row_h + row_h / 2 + 4
+        label_every = max(1, int(np.ceil(12 / g.row_h)))
+        for pitch in range(g.lo, g.hi + 1):
+            if pitch % 12 == 0 or (g.hi - pitch) % label_every == 0:
+                y = (g.hi - pitch) * g.row_h + g.row_h / 2 + 4
                 p.drawText(3, int(y), pitch_name(pitch))
-        p.end()
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.LeftButton and event.position().x() > GUTTER:
