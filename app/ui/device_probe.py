@@ -26,12 +26,16 @@ class DeviceProbe(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._worker: Worker | None = None
+        self._stopped = False
 
     @staticmethod
     def cached() -> list | None:
         return devices.cached()
 
     def start(self) -> None:
+        """Ask (once); a probe stopped with its window does not start again."""
+        if self._stopped:
+            return
         known = devices.cached()
         if known is not None:
             QTimer.singleShot(0, lambda: self.found.emit(known, ""))
@@ -46,6 +50,7 @@ class DeviceProbe(QObject):
         self.found.emit(*answer)
 
     def stop(self) -> None:
+        self._stopped = True
         if self._worker is not None:
             self._worker.quit()
             self._worker.wait(5)
