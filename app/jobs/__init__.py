@@ -1,7 +1,7 @@
 """Training jobs: the SQLite job store, the queue and the runner.
 
-Qt-free on purpose: the window (through a thin QThread/process adapter in
-app/ui), the command line and a headless machine all use these modules.
+Qt-free on purpose: the window (through its training host and store
+watcher), the command line and a headless machine all use these modules.
 
 - ``store``: ``JobStore`` (jobs, epochs, steps, samples, events; status life
   cycle; queue order; one folder per job), the records it returns
@@ -9,4 +9,10 @@ app/ui), the command line and a headless machine all use these modules.
   its events into the store
 - ``liveness``: worker pid/host/heartbeat, so crashed runs are found
 - ``schema``: tables and migrations; ``errors``: plain-words errors
+- ``submit``: a ``JobRequest`` into the store; ``progress``: total steps and
+  ETA from the training events
+- ``queue_loop``: the window's training host runs the queue with it (thread
+  or child process)
+- ``watcher`` and ``series``: the window follows the store, reading only new
+  rows into per-job chart series
 """
