@@ -16,6 +16,7 @@ import numpy as np
 
 from gan.training.checkpoint import point_latest, save_checkpoint
 from gan.training.evaluation import EpochEvaluator
+from gan.training.retention import prune_checkpoints
 from gan.training.events import EpochReport
 
 
@@ -42,6 +43,7 @@ def write_checkpoint(session, epoch: int, step: int, similarity: float,
         "rng": {"train": session.rng.get_state(), "torch_cpu": torch.get_rng_state()},
         "similarity": float(similarity), "metrics": {k: float(v) for k, v in metrics.items()},
         "genre": genre or "",
+        "best_epoch": session.best_epoch, "best_similarity": float(session.best_similarity),
     }
     if session.average is not None:
         state["generator_average"] = session.average.state_dict()
@@ -57,8 +59,10 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
     config = session.config
     judged = evaluator.evaluate(session.composer)
     samples, metrics, similarity = judged.samples, judged.metrics, judged.similarity
+    session.note_epoch(epoch, similarity)
     paths = save_samples(samples, config.samples_per_epoch, run_dir / "samples", epoch, genre)
     ckpt = write_checkpoint(session, epoch, step, similarity, metrics, genre, run_dir / "checkpoints")
+    prune_checkpoints(run_dir / "checkpoints", epoch, session.best_epoch, config.keep_every)
     means = np.array(logged).mean(0) if logged else [math.nan] * 4
     return EpochReport(epoch=epoch, step=step, critic_loss=float(means[0]),
                        generator_loss=float(means[1]), wasserstein=float(means[2]),

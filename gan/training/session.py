@@ -109,7 +109,15 @@ class Session:
     epoch: int = 0  # epochs done
     step: int = 0  # generator steps done
     similarity: float = float("nan")  # of the last finished epoch
+    best_epoch: int | None = None  # the epoch with the highest similarity so far
+    best_similarity: float = float("nan")
     average: Any = None  # gan.training.ema.WeightAverage of G, when the config asks for one
+
+    def note_epoch(self, epoch: int, similarity: float) -> None:
+        """Remember the epoch's score and whether it is the best so far."""
+        self.similarity = similarity
+        if similarity == similarity and not similarity <= self.best_similarity:  # NaN-aware
+            self.best_epoch, self.best_similarity = epoch, similarity
 
     @property
     def composer(self):
@@ -165,6 +173,8 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         torch.set_rng_state(ckpt["rng"]["torch_cpu"])
         session.epoch, session.step = int(ckpt["epoch"]), int(ckpt["step"])
         session.similarity = float(ckpt.get("similarity", float("nan")))
+        session.best_epoch = ckpt.get("best_epoch")
+        session.best_similarity = float(ckpt.get("best_similarity", float("nan")))
     if ranks.rank > 0:
         # Other ranks draw their own batches and noise (rank 0 keeps the
         # single-process stream, which is the one checkpoints save).
