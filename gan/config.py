@@ -98,6 +98,9 @@ SPECS: dict[str, FieldSpec] = {
         "(mps), then the CPU.")),
     "steps_per_epoch": FieldSpec(int, 0, 1_000_000, help=(
         "Steps in one epoch; 0 means one full pass over the chosen music.")),
+    "keep_every": FieldSpec(int, 0, 100_000, help=(
+        "Checkpoints kept on disk: the latest, the best so far, and one every "
+        "this many epochs (1 = every epoch, 0 = only the latest and the best).")),
     "samples_per_epoch": FieldSpec(int, 1, 64, help=(
         "Pieces saved as MIDI at each epoch for you to listen to.")),
     "metric_samples": FieldSpec(int, 4, 4096, help=(
@@ -133,6 +136,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     steps_per_epoch: int = 0
+    keep_every: int = 10
     samples_per_epoch: int = 4
     metric_samples: int = 64
     log_every: int = 10

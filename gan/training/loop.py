@@ -165,7 +165,6 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
                               genre, time.perf_counter() - epoch_start)
         if ranks.distributed:
             report = dataclasses.replace(report, rank_steps=rank_steps)
-        session.similarity = report.similarity
         on_event(report)
 
 
