@@ -16,11 +16,8 @@ samples.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from gan.data.roll import VOICE_NAMES
 from gan.evaluation import voice_leading
 from gan.evaluation.metrics import METRICS, piece_metrics
 
@@ -69,36 +66,12 @@ def overlap(generated: np.ndarray, reference: np.ndarray, min_bandwidth: float) 
 _SAME_AS_METRICS = ("onsets_per_bar", "voice_range")  # note_density, pitch_range
 
 
-@functools.lru_cache(maxsize=8)
-def _voice_leading_keys(tracks: int) -> tuple[str, ...]:
-    """The voice-leading feature names for ``tracks`` voices (read off an
-    empty piece, so they always match what the metrics return)."""
-    return tuple(voice_leading.voice_leading_metrics(np.zeros((1, tracks, 16, 12), dtype=np.int8)))
-
-
 def features(rolls: np.ndarray) -> dict[str, np.ndarray]:
-    """Every feature of every piece: the music metrics and the voice-leading
-    metrics, ``"<metric>/<voice or pair>"`` -> (n,) values.
-
-    A pair of voices that never sound together has no voice leading to
-    judge: its parallels and crossings are undefined (NaN) here rather than
-    "none", so silence is not mistaken for Bach's clean voice leading.
-    """
-    from gan.data.roll import frames
-
-    rolls = np.asarray(rolls)
-    if rolls.ndim == 3:
-        rolls = rolls[None]
-    out = {**piece_metrics(rolls), **voice_leading.voice_leading_metrics(rolls)}
-    voices = frames(rolls).any(-1)  # (n, tracks, steps)
-    names = list(VOICE_NAMES[:rolls.shape[1]])
-    for key, values in out.items():
-        pair = key.split("/", 1)[1]
-        if "-" in pair:
-            upper, lower = (names.index(v) for v in pair.split("-"))
-            together = (voices[:, upper] & voices[:, lower]).any(-1)
-            out[key] = np.where(together, values, np.nan)
-    return out
+    """Every feature of every piece: the music metrics, the voice-leading
+    metrics and their totals over voice pairs (``"parallel_fifths/all"``,
+    for charts), ``"<metric>/<voice or pair>"`` -> (n,) values."""
+    leading = voice_leading.voice_leading_metrics(rolls)
+    return {**piece_metrics(rolls), **leading, **voice_leading.pair_totals(leading)}
 
 
 def feature_keys(architecture: str, voices: tuple[str, ...]) -> list[str]:
@@ -116,12 +89,8 @@ def feature_keys(architecture: str, voices: tuple[str, ...]) -> list[str]:
             if metric == "tonal_distance" and voice == voices[0]:
                 continue  # distance of the melody to itself
             keys.append(f"{metric}/{voice}")
-    for key in _voice_leading_keys(len(voices)):
-        if key.split("/")[0] in _SAME_AS_METRICS:
-            continue
-        parts = key.split("/", 1)[1].split("-")
-        if any(part in scored or part == "all" for part in parts):
-            keys.append(key)
+    keys += [k for k in voice_leading.feature_keys(architecture, len(voices))
+             if k.split("/")[0] not in _SAME_AS_METRICS]
     return keys
 
 
@@ -136,7 +105,9 @@ def similarity_index(generated: dict[str, np.ndarray], reference: dict[str, np.n
 
 def rolls_similarity(generated_rolls: np.ndarray, reference_rolls: np.ndarray,
                      architecture: str = "unet") -> float:
-    """Convenience: the index between two sets of bool rolls."""
+    """Convenience: the index between two sets of rolls."""
+    from gan.data.roll import VOICE_NAMES
+
     gen = features(generated_rolls)
     ref = features(reference_rolls)
     return similarity_index(gen, ref, feature_keys(architecture, VOICE_NAMES))[0]
