@@ -9,6 +9,7 @@ says so instead of inventing a number.
 
 from __future__ import annotations
 
+import math
 from statistics import median
 
 from gan.config import TrainConfig, epoch_steps
@@ -50,12 +51,15 @@ def describe_estimate(cfg: TrainConfig, n_segments: int | None, jobs: list, kind
             f"{format_duration(seconds * cfg.epochs)} in all (rough, from your earlier jobs).")
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:
-        return "—"
+def format_duration(seconds: float | None, compact: bool = False) -> str:
+    """``1 min 05 s`` (the window), or ``1m05s`` with ``compact`` (the
+    command line); ``—`` / ``?`` when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?" if compact else "—"
     seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    hours, minutes, secs = seconds // 3600, seconds % 3600 // 60, seconds % 60
+    if compact:
+        return f"{seconds}s" if seconds < 60 else f"{minutes}m{secs:02d}s" if seconds < 3600 \
+            else f"{hours}h{minutes:02d}m"
+    return f"{seconds} s" if seconds < 60 else f"{minutes} min {secs:02d} s" if seconds < 3600 \
+        else f"{hours} h {minutes:02d} min"

@@ -39,6 +39,14 @@ def print_json(obj: Any) -> None:
         pass
 
 
+def parse_tag(text: str, example: str = "genre=chorale") -> tuple[str, str]:
+    """``"key=value"`` as (key, value), stripped; ``CommandError`` otherwise."""
+    key, eq, value = text.partition("=")
+    if not eq or not key.strip() or not value.strip():
+        raise CommandError(f"tag {text!r} must look like key=value (for example {example})")
+    return key.strip(), value.strip()
+
+
 def num(value: float | None, fmt: str = ".3f", missing: str = "-") -> str:
     """``value`` formatted, or ``missing`` when it is None, NaN or infinite."""
     value = finite_or_none(value)

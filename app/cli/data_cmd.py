@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from app.cli.common import CommandError
+from app.cli.common import CommandError, parse_tag
 from app.music.catalog import DEFAULT_BARS
 
 
@@ -102,26 +102,13 @@ def run_build(args) -> int:
     return 0
 
 
-def _parse_tags(items: list[str]) -> dict[str, str]:
-    tags = {}
-    for item in items:
-        if "=" not in item:
-            raise CommandError(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
-        key, value = (s.strip() for s in item.split("=", 1))
-        if not key or not value:
-            raise CommandError(f"--tag {item!r} must look like key=value (for example genre=my_songs)")
-        tags[key] = value
-    if "genre" not in tags:
-        raise CommandError("give the pieces a genre: --tag genre=NAME")
-    return tags
-
-
 def run_import(args) -> int:
     from gan.data.importer import ImportFolderError
 
     from app.music.imports import import_midi_folder
 
-    tags = _parse_tags(args.tag)
+    # The importer checks the tags themselves (a genre is required).
+    tags = dict(parse_tag(item, "genre=my_songs") for item in args.tag)
     try:
         report = import_midi_folder(args.folder, tags,
                                     progress=None if args.json else ProgressPrinter("import", 10))

@@ -12,22 +12,12 @@ from gan.training.events import (EpochReport, Notice, RunFinished, RunStarted, S
                                  to_json)
 
 from app.cli.common import num, print_json
+from app.estimate import format_duration
 from app.jobs.progress import RunProgress
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
     return num(value, fmt, missing="n/a")
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 class Printer:
@@ -67,7 +57,7 @@ class Printer:
                     f"generator {_num(event.generator_loss)}  "
                     f"wasserstein {_num(event.wasserstein)}  "
                     f"similarity {_num(event.similarity)} (ceiling {_num(event.ceiling)})  "
-                    f"{event.seconds:.1f}s  ETA {duration_text(progress.eta_seconds)}")
+                    f"{event.seconds:.1f}s  ETA {format_duration(progress.eta_seconds, compact=True)}")
         if isinstance(event, RunFinished):
             return f"training {event.status}" + (f": {event.reason}" if event.reason else "")
         if isinstance(event, Notice):

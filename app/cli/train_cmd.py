@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 
-from app.cli.common import CommandError, open_store, print_json
+from app.cli.common import CommandError, open_store, parse_tag, print_json
 
 HELP = "create a training job and run it in the foreground"
 EXIT_CODES = {"completed": 0, "failed": 1, "cancelled": 130}
@@ -54,11 +54,7 @@ def build_config(args):
 
 def build_tags(args) -> list[str]:
     tags = [f"genre={g.strip()}" for g in args.genre]
-    for tag in args.tag:
-        key, eq, value = tag.partition("=")
-        if not eq or not key.strip() or not value.strip():
-            raise CommandError(f"tag {tag!r} must look like key=value (for example genre=chorale)")
-        tags.append(f"{key.strip()}={value.strip()}")
+    tags += ["=".join(parse_tag(tag)) for tag in args.tag]
     return list(dict.fromkeys(tags))
 
 

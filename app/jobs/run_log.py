@@ -5,10 +5,11 @@ out as its own; each method is one short transaction."""
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
+
+from gan.util.numbers import finite_or_none as _num
 
 from app.jobs import lifecycle
 from app.jobs.database import Database
@@ -17,13 +18,6 @@ if TYPE_CHECKING:
     from gan.training.events import EpochReport, RunStarted
 
     from app.jobs.records import StepRow
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 class RunLog:
@@ -57,7 +51,7 @@ class RunLog:
                 "UPDATE jobs SET device = ?, world_size = ?, total_epochs = ?, total_steps = ?, "
                 "epoch = ?, step = ?, reference = ?, ceiling = ?, heartbeat = ? WHERE id = ?",
                 (ev.device, ev.world_size, ev.total_epochs,
-                 ev.total_epochs * ev.steps_per_epoch, ev.start_epoch, ev.start_step,
+                 ev.total_steps, ev.start_epoch, ev.start_step,
                  json.dumps({k: _num(v) for k, v in ev.reference_metrics.items()}),
                  _num(ev.ceiling), time.time(), job_id))
             self.refresh_best(conn, job_id)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from app import paths
 from gan.config import TrainConfig
+from gan.util.numbers import nan_if_none
 
 from app.jobs import folders, lifecycle, liveness
 from app.jobs.database import Database
@@ -154,8 +155,7 @@ class JobStore:
         if not rows:
             raise JobNotFound(job_id)
         ceiling = rows[0]["ceiling"]
-        return (json.loads(rows[0]["reference"] or "{}"),
-                float("nan") if ceiling is None else ceiling)
+        return json.loads(rows[0]["reference"] or "{}"), nan_if_none(ceiling)
 
     def change_counter(self) -> int:
         """Grows whenever anything is written, by any process. One indexed

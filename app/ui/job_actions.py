@@ -80,30 +80,32 @@ class JobActions:
         return job_id
 
     # -- the selected job ------------------------------------------------------------
-    def cancel(self) -> None:
-        window, job = self.window, self.window.selected_job()
+    def _on_selected(self, title: str, change) -> object | None:
+        """``change(job_id)`` on the selected job; the job, or None when there
+        is none or the store refused (the reason goes to a message box)."""
+        job = self.window.selected_job()
         if job is None:
-            return
+            return None
         try:
-            window.store.cancel(job.id)
+            change(job.id)
         except (InvalidTransition, StoreError) as exc:
-            QMessageBox.information(window, "Cancel", str(exc))
+            QMessageBox.information(self.window, title, str(exc))
+            return None
+        return job
+
+    def cancel(self) -> None:
+        window = self.window
+        job = self._on_selected("Cancel", window.store.cancel)
+        if job is None:
             return
         window.show_message(f"Stopping job #{job.id} after the current step…" if job.status == "running"
                             else f"Job #{job.id} cancelled.", 6000)
         window.refresh()
 
     def resume(self) -> None:
-        window, job = self.window, self.window.selected_job()
-        if job is None:
-            return
-        try:
-            window.store.resume(job.id)
-        except (InvalidTransition, StoreError) as exc:
-            QMessageBox.information(window, "Resume", str(exc))
-            return
-        window.refresh()
-        window.start_queue()
+        if self._on_selected("Resume", self.window.store.resume) is not None:
+            self.window.refresh()
+            self.window.start_queue()
 
     def clone(self) -> None:
         job = self.window.selected_job()

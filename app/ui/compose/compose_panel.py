@@ -31,6 +31,7 @@ from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints
 from app.compose.melody_source import MelodyError
 from app.ui.compose.melody_picker import MelodyPicker
 from app.ui.listen import ListenPanel, SampleItem
+from app.ui.rows import hbox
 from app.ui.worker import Worker
 
 
@@ -86,13 +87,7 @@ class ComposePanel(QWidget):
         self.epoch_combo.activated.connect(lambda _i: self._choose_epoch())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Job"))
-        top.addWidget(self.job_combo, 2)
-        top.addWidget(QLabel("Epoch"))
-        top.addWidget(self.epoch_combo, 1)
-        top.addWidget(self.refresh_button)
-        return top
+        return hbox("Job", (self.job_combo, 2), "Epoch", (self.epoch_combo, 1), self.refresh_button)
 
     def _build_accompany(self) -> None:
         """U-Net jobs: the melody, seed and takes, Compose."""

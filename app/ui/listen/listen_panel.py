@@ -34,6 +34,7 @@ from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.samples import SampleItem, latest_index
 from app.ui.listen.track_strip import TrackStrip
 from app.ui.listen.transport import TransportBar
+from app.ui.rows import hbox
 
 __all__ = ["ListenPanel", "SampleItem"]
 
@@ -102,14 +103,7 @@ class ListenPanel(QWidget):
         self.follow_box = QCheckBox("Play latest epoch")
         self.follow_box.setToolTip("Follow a running job: A moves to each new epoch's sample")
         self.follow_box.toggled.connect(self.follow_latest)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("A"))
-        top.addWidget(self.a_combo, 1)
-        top.addWidget(QLabel("B"))
-        top.addWidget(self.b_combo, 1)
-        top.addWidget(self.ab_button)
-        top.addWidget(self.follow_box)
-        return top
+        return hbox("A", (self.a_combo, 1), "B", (self.b_combo, 1), self.ab_button, self.follow_box)
 
     def _build_player(self) -> None:
         """Piano roll, transport and the track strip (mute, solo, instrument)."""
@@ -143,12 +137,7 @@ class ListenPanel(QWidget):
         self.wav_button = QPushButton("Export WAV…")
         self.wav_button.setToolTip("Render the sample to WAV with the chosen soundfont")
         self.wav_button.clicked.connect(self.exporter.wav_dialog)
-        bottom = QHBoxLayout()
-        bottom.addWidget(QLabel("Soundfont"))
-        bottom.addWidget(self.soundfont_combo, 1)
-        bottom.addWidget(self.midi_button)
-        bottom.addWidget(self.wav_button)
-        return bottom
+        return hbox("Soundfont", (self.soundfont_combo, 1), self.midi_button, self.wav_button)
 
     # ---- status --------------------------------------------------------------------------
     def _show_status(self) -> None:
