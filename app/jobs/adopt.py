@@ -13,7 +13,6 @@ only when a damaged database still holds them (app.jobs.recovery).
 from __future__ import annotations
 
 import json
-import math
 import re
 import sqlite3
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gan.config import TrainConfig
+from gan.util.numbers import finite_or_none
 
 from app.jobs import folders, lifecycle
 from app.jobs.records import config_from_json
@@ -73,10 +73,9 @@ class AdoptReport:
 
 def _finite(value: Any) -> float | None:
     try:
-        value = float(value)
-    except (TypeError, ValueError):
+        return finite_or_none(value)
+    except (TypeError, ValueError):  # not a number at all (a hand-edited file)
         return None
-    return value if math.isfinite(value) else None
 
 
 def _read_epochs(folder: Path) -> tuple[list[EpochFacts], list[tuple[str, str]], dict]:

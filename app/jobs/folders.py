@@ -10,10 +10,10 @@ so a folder describes its job even without the database.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from gan.util.atomic import atomic_write_text
 
 JOB_FILE = "job.json"
 
@@ -36,17 +36,7 @@ def make_job_folder(jobs_root: Path, job_id: int) -> Path:
 
 def write_job_file(folder: Path, info: dict[str, Any]) -> Path:
     """``job.json`` written atomically (temporary file, then rename)."""
-    path = folder / JOB_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".job.", suffix=".json.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(info, fh, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(folder / JOB_FILE, json.dumps(info, indent=1, sort_keys=True))
 
 
 def read_job_file(folder: Path) -> dict[str, Any] | None:
