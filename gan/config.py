@@ -98,6 +98,13 @@ SPECS: dict[str, FieldSpec] = {
         "(mps), then the CPU.")),
     "steps_per_epoch": FieldSpec(int, 0, 1_000_000, help=(
         "Steps in one epoch; 0 means one full pass over the chosen music.")),
+    "eval_share": FieldSpec(float, 0.0, 0.5, help=(
+        "Share of the pieces kept out of training, so the model is also scored "
+        "on melodies it has never seen (the honest score). 0 = train on all.")),
+    "judge_genre": FieldSpec(int, 0, 1, help=(
+        "1: a genre classifier, trained once on the real music of every genre, "
+        "says at each epoch how many pieces sound like the job's genre (genre "
+        "fidelity). 0: skip it.")),
     "keep_every": FieldSpec(int, 0, 100_000, help=(
         "Checkpoints kept on disk: the latest, the best so far, and one every "
         "this many epochs (1 = every epoch, 0 = only the latest and the best).")),
@@ -136,6 +143,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     steps_per_epoch: int = 0
+    eval_share: float = 0.1
+    judge_genre: int = 1
     keep_every: int = 10
     samples_per_epoch: int = 4
     metric_samples: int = 64
@@ -254,7 +263,7 @@ def check_field(name: str, value: Any) -> str:
 PRESETS: dict[str, TrainConfig] = {
     "smoke": TrainConfig(epochs=2, batch_size=8, width=4, latent_size=8,
                          bars_per_sample=2, critic_updates=1, steps_per_epoch=3,
-                         samples_per_epoch=2, metric_samples=16, log_every=1),
+                         samples_per_epoch=2, metric_samples=16, log_every=1, judge_genre=0),
     # quick adds the pix2pix-style reconstruction term: with the critic alone
     # it peaked at similarity 0.60 in 14 minutes; with it, 40 epochs (about
     # 6 minutes on 2 idle cores) reach about 0.9. See docs/bench/gan.md.

@@ -20,6 +20,11 @@ CASES = {
     "critic_updates": (0, 1),
     "gp_weight": (-1.0, 0.0),
     "reconstruction_weight": (-0.5, 100.0),
+    "transpose": (13, 5),
+    "ema_decay": (1.0, 0.99),
+    "eval_share": (0.6, 0.2),
+    "judge_genre": (2, 0),
+    "keep_every": (-1, 5),
     "latent_size": (0, 100),
     "width": (1, 8),
     "bars_per_sample": (17, 1),
@@ -29,6 +34,7 @@ CASES = {
     "samples_per_epoch": (0, 8),
     "metric_samples": (2, 32),
     "log_every": (0, 50),
+    "cuda_graph": (2, 0),
 }
 
 

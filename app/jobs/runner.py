@@ -15,11 +15,12 @@ from gan.training.events import EpochReport, Event, Notice, RunFinished, RunStar
 from gan.util.numbers import is_finite
 
 from app.jobs.errors import InvalidTransition
+from app.jobs.genre_judge import genre_judge
 from app.jobs.liveness import Heartbeat
 from app.jobs.progress import RunProgress
 from app.jobs.records import Job, StepRow
 from app.jobs.store import JobStore
-from app.music.selection import genre_of, genres_to_load, training_segments
+from app.music.selection import TrainingMusic, genre_of, genres_to_load, training_music
 
 __all__ = ["JobNotRunnable", "genre_of", "genres_to_load", "load_training_data", "run_job",
            "run_queue", "run_worker_rank"]
@@ -41,9 +42,18 @@ class JobNotRunnable(InvalidTransition):
         self.job_id, self.old, self.new = job.id, job.status, "running"
 
 
-def load_training_data(job: Job) -> Any:
-    """The job's training segments, chosen by its tags."""
-    return training_segments(job.tags, job.tag_mode, job.config.bars_per_sample)
+def load_training_data(job: Job) -> TrainingMusic:
+    """The job's music, chosen by its tags and split by its ``eval_share``."""
+    return training_music(job.tags, job.tag_mode, job.config.bars_per_sample,
+                          job.config.eval_share)
+
+
+def _train_inputs(music: Any) -> tuple[Any, dict]:
+    """(training segments, the other inputs of ``train``) from what a data
+    loader returns: a ``TrainingMusic``, or plain segments (tests)."""
+    if isinstance(music, TrainingMusic):
+        return music.data, music.train_inputs()
+    return music, {}
 
 
 class _Recorder:
@@ -156,12 +166,14 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
                 else:
                     if resume_from is not None:
                         store.add_event(job_id, f"Resuming from {resume_from.name}")
-                    data = (load_data or load_training_data)(job)
+                    data, inputs = _train_inputs((load_data or load_training_data)(job))
                     from gan.training.loop import train
 
                     result = train(job.config, data, recorder,
                                    _StopFlag(store, job_id, should_stop), run_dir=job.job_dir,
-                                   resume_from=resume_from, genre=genre_of(job.tags))
+                                   resume_from=resume_from, genre=genre_of(job.tags),
+                                   judge=genre_judge(genre_of(job.tags), recorder)
+                                   if job.config.judge_genre else None, **inputs)
                     result = recorder.finished or result
                     status, reason = result.status, result.reason
                 if status not in ("completed", "failed", "cancelled"):
@@ -195,7 +207,7 @@ def run_worker_rank(config, tags: list[str], tag_mode: str,
     from gan.training.loop import train
 
     job = SimpleNamespace(id=None, config=config, tags=list(tags), tag_mode=tag_mode)
-    data = (load_data or load_training_data)(job)
+    data, _ = _train_inputs((load_data or load_training_data)(job))
     # run_dir is never written on this rank; rank 0 owns the job folder.
     result = train(config, data, lambda event: None, run_dir=".", genre=genre_of(tags))
     return result.status

@@ -75,7 +75,8 @@ class Selection:
     def loader(self):
         """A ``load_data`` for ``app.jobs.runner.run_job`` that reuses this
         selection instead of reading the corpus again."""
-        return lambda job: self.segments()
+        return lambda job: training_music(self.tags, self.mode, self.bars,
+                                          job.config.eval_share, self.corpus)
 
 
 def check_music(tags: list[str], mode: str, bars: int) -> Selection:
@@ -99,12 +100,42 @@ def check_music(tags: list[str], mode: str, bars: int) -> Selection:
 
 
 def training_segments(tags: list[str], mode: str, bars: int, corpus: Any = None) -> "np.ndarray":
-    """The rolls a job trains on; ``ValueError`` when the tags choose none."""
+    """The rolls of the music ``tags`` choose (from ``corpus`` when given);
+    ``ValueError`` when the tags choose none."""
     data = select_music(tags, mode, corpus).segments(bars)
     if len(data) == 0:
         raise ValueError(f"no music matches the tags {', '.join(tags) or '(none)'} "
                          f"({mode}) at {bars} bars per sample")
     return data
+
+
+@dataclass
+class TrainingMusic:
+    """What a job trains on and is judged with: its training segments, the
+    segments of the pieces kept out of training (``eval_share``), and where
+    each training segment comes from (for the copying measure)."""
+
+    data: "np.ndarray"
+    eval_data: "np.ndarray | None"
+    sources: list
+
+    def train_inputs(self) -> dict:
+        return {"eval_data": self.eval_data, "sources": self.sources}
+
+
+def training_music(tags: list[str], mode: str, bars: int, eval_share: float = 0.0,
+                   corpus: Any = None) -> TrainingMusic:
+    """The job's music split by piece (gan.data.corpus.Corpus.split). When
+    the split would leave training fewer than ``MIN_SEGMENTS`` segments, or
+    keeps no piece out, every piece trains and there is no unseen score."""
+    chosen = select_music(tags, mode, corpus)
+    train, held = chosen.split(eval_share) if eval_share > 0 else (chosen, None)
+    if held is not None and (len(held) == 0 or train.segment_count(bars) < MIN_SEGMENTS):
+        train, held = chosen, None
+    data = training_segments(tags, mode, bars, train)
+    eval_data = held.segments(bars) if held is not None else None
+    return TrainingMusic(data, eval_data if eval_data is not None and len(eval_data) else None,
+                         train.segment_sources(bars))
 
 
 def segment_total(tags: list[str], mode: str, bars: int, corpus: Any = None) -> int:
