@@ -1,6 +1,8 @@
-"""The Polyphony desktop app.
+"""The Polyphony desktop app: two faces over one Qt-free application layer.
 
-Qt lives only in ``app.ui`` (and the thin QThread adapters it uses). The job
-store, job runner, audio rendering and command line are Qt-free, so a cluster
-node or a terminal can use them without a screen.
+``app.ui`` (the window, the only place Qt lives) and ``app.cli`` (the
+commands) never import each other; ``app.launcher`` picks one. Both call the
+services: ``app.jobs``, ``app.music``, ``app.compose``, ``app.audio``,
+``app.devices``, ``app.paths``, which a cluster node or a terminal can use
+without a screen. See docs/ARCHITECTURE.md.
 """
