@@ -85,7 +85,10 @@ def test_submit_queues_or_puts_next(store):
     store.release(here)
 
 
-def test_music_is_checked_once_and_trained_on_as_checked(monkeypatch):
+@pytest.fixture
+def corpus_loads(monkeypatch):
+    """The genres of every ``Corpus.load`` from now on (the real load runs),
+    with the test genre installed."""
     from gan.data import corpus as corpus_module
 
     jobs_corpus.install()
@@ -97,10 +100,14 @@ def test_music_is_checked_once_and_trained_on_as_checked(monkeypatch):
         return real_load(cls, genres, include_imports)
 
     monkeypatch.setattr(corpus_module.Corpus, "load", classmethod(counting_load))
+    return loads
+
+
+def test_music_is_checked_once_and_trained_on_as_checked(corpus_loads):
     tags = [f"genre={jobs_corpus.GENRE}"]
     selection = check_music(tags, "any", 2)
     segments = selection.segments()  # what `train` hands the runner is cut from this selection
-    assert loads == [[jobs_corpus.GENRE]]  # one read, of the one genre the tags name
+    assert corpus_loads == [[jobs_corpus.GENRE]]  # one read, of the one genre the tags name
     assert len(segments) == selection.segment_count >= 2
     with pytest.raises(MusicUnavailable, match="at least 2"):
         check_music(tags, "any", 10_000)
@@ -108,24 +115,13 @@ def test_music_is_checked_once_and_trained_on_as_checked(monkeypatch):
         check_music(["genre=no_such_music"], "any", 2)
 
 
-def test_train_reads_the_music_once(monkeypatch, capsys):
+def test_train_reads_the_music_once(corpus_loads, capsys):
     """`train` checks the tags against the music and trains on that same
     selection: one corpus read per run (it used to read it twice)."""
-    from gan.data import corpus as corpus_module
-
     from app.cli import main
 
-    jobs_corpus.install()
-    loads = []
-    real_load = corpus_module.Corpus.load.__func__
-
-    def counting_load(cls, genres=None, include_imports=True):
-        loads.append(genres)
-        return real_load(cls, genres, include_imports)
-
-    monkeypatch.setattr(corpus_module.Corpus, "load", classmethod(counting_load))
     code = main(["train", "--preset", "smoke", "--genre", jobs_corpus.GENRE, "--epochs", "1",
                  "--set", "steps_per_epoch=1", "metric_samples=8", "--json"])
     assert code == 0, capsys.readouterr().err
     # (other readers, e.g. a genre classifier over every genre, are not the job's music)
-    assert [g for g in loads if g == [jobs_corpus.GENRE]] == [[jobs_corpus.GENRE]]
+    assert [g for g in corpus_loads if g == [jobs_corpus.GENRE]] == [[jobs_corpus.GENRE]]
