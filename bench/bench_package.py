@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/bench_package.py [--runs 5] [--app dist/polyphony/polyphony]
 
+With --in-root ROOT --display :N (packaging/test-bare.sh): the installed
+.deb's `polyphony` inside a bare Debian root, launch → visible window and
+the app's memory (RSS, PSS) 5 s later.
+
 Linux only. Starts its own Xvfb server (a real X display, unlike the
 offscreen platform, so "visible" means the X server mapped the window), then
 for each program launches it RUNS times with a fresh data directory and
@@ -39,7 +43,7 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and server.poll() is None:
                 if subprocess.run(["xwininfo", "-root", "-display", display],
-                                  capture_output=True).returncode == 0:
+                                  capture_output=True, check=False).returncode == 0:
                     return server, display
                 time.sleep(0.05)
             server.kill()
@@ -50,13 +54,13 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
 
 def top_level_windows(display: str) -> set[str]:
     out = subprocess.run(["xwininfo", "-root", "-children", "-display", display],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, check=False).stdout
     return {m.group(1) for line in out.splitlines() if (m := WINDOW_LINE.match(line))}
 
 
 def viewable(display: str, window: str) -> bool:
     out = subprocess.run(["xwininfo", "-id", window, "-display", display],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, check=False).stdout
     return "Map State: IsViewable" in out
 
 
@@ -95,6 +99,116 @@ def time_to_window(command: list[str], display: str, timeout: float = 60) -> flo
                 proc.wait()
 
 
+BARE_ROOT_SCRIPT = REPO_ROOT / "scripts" / "bare-root.sh"
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it (from /proc/PID/task/*/children)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                queue += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    return found
+
+
+def app_memory_mib(pid: int, name: str = "polyphony") -> tuple[float, float, int]:
+    """(RSS, PSS, processes) summed over the processes named ``name`` under pid."""
+    rss = pss = 0.0
+    count = 0
+    for child in descendants(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() != name:
+                continue
+            fields = dict(line.split(":", 1) for line in
+                          Path(f"/proc/{child}/smaps_rollup").read_text().splitlines()[1:])
+        except OSError:
+            continue
+        rss += int(fields["Rss"].split()[0]) / 1024
+        pss += int(fields["Pss"].split()[0]) / 1024
+        count += 1
+    return rss, pss, count
+
+
+def stop_tree(proc: subprocess.Popen) -> None:
+    """Terminate the launcher and everything it started (the app runs below
+    bare-root.sh's unshare/chroot, not as the Popen process itself)."""
+    pids = descendants(proc.pid)
+    for pid in reversed(pids):
+        try:
+            os.kill(pid, 15)
+        except OSError:
+            pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        proc.wait()
+
+
+def time_in_root(root: Path, user: str, display: str, run: int, settle_s: float = 5.0,
+                 timeout: float = 90) -> tuple[float, tuple[float, float, int]]:
+    """Launch the installed `polyphony` inside a root made by
+    scripts/bare-root.sh, as ``user``, on ``display``. Returns (seconds from
+    the moment the command starts inside the root to a viewable window, the
+    app's memory ``settle_s`` after that). The start is stamped inside the
+    root, so unshare/chroot's own start-up is not counted."""
+    stamp = root / "tmp" / "polyphony-launch-t0"
+    stamp.unlink(missing_ok=True)
+    command = ["bash", str(BARE_ROOT_SCRIPT), "run", str(root), "--user", user, "--x11",
+               "--env", f"DISPLAY={display}", "--env", "QT_QPA_PLATFORM=xcb",
+               "--env", f"POLYPHONY_HOME=/tmp/bench-home-{user}-{run}",
+               "--", "sh", "-c", "date +%s.%N > /tmp/polyphony-launch-t0 && exec polyphony"]
+    before = top_level_windows(display)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if any(viewable(display, w) for w in top_level_windows(display) - before):
+                visible = time.time()
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"polyphony exited {proc.returncode} before showing a window: "
+                                   + proc.stderr.read().decode(errors="replace")[-2000:])
+            time.sleep(0.005)
+        else:
+            raise RuntimeError(f"no window within {timeout} s")
+        elapsed = visible - float(stamp.read_text())
+        time.sleep(settle_s)
+        return elapsed, app_memory_mib(proc.pid)
+    finally:
+        stop_tree(proc)
+        wait_for_quiet_display(display, before)
+
+
+def bench_in_root(root: Path, user: str, display: str, runs: int) -> int:
+    """The installed .deb in a bare root (packaging/test-bare.sh)."""
+    time_in_root(root, user, display, 0)  # untimed: first read from disk
+    results = [time_in_root(root, user, display, run) for run in range(1, runs + 1)]
+    seconds = [r[0] for r in results]
+    print(f"| launch → visible window, installed .deb in the bare root ({runs} runs, warm disk cache) "
+          "| median s | min s | max s |")
+    print("|---|---|---|---|")
+    print(f"| `polyphony` (Xvfb, xcb) | {statistics.median(seconds):.2f} | {min(seconds):.2f} "
+          f"| {max(seconds):.2f} |")
+    print()
+    rss = statistics.median(r[1][0] for r in results)
+    pss = statistics.median(r[1][1] for r in results)
+    procs = max(r[1][2] for r in results)
+    print(f"memory 5 s after the window appeared (median of {runs}): RSS {rss:.0f} MiB, "
+          f"PSS {pss:.0f} MiB, in {procs} polyphony process(es)")
+    print(f"1-minute load average: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -102,7 +216,17 @@ def main() -> int:
     parser.add_argument("--nice", type=int, default=None,
                         help="run the programs at this nice level (negative needs root): "
                              "less noise from other work on a shared machine")
+    parser.add_argument("--in-root", type=Path, default=None,
+                        help="time the installed .deb inside this bare root instead "
+                             "(scripts/bare-root.sh; used by packaging/test-bare.sh)")
+    parser.add_argument("--user", default="bob", help="with --in-root: the account to run as")
+    parser.add_argument("--display", default=None,
+                        help="with --in-root: an X display already running here (Xvfb)")
     args = parser.parse_args()
+    if args.in_root is not None:
+        if not args.display:
+            parser.error("--in-root needs --display")
+        return bench_in_root(args.in_root, args.user, args.display, args.runs)
     for tool in ("Xvfb", "xwininfo"):
         if not shutil.which(tool):
             print(f"bench_package: needs {tool} (Debian: xvfb, x11-utils)", file=sys.stderr)

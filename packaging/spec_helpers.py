@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes.util
 import fnmatch
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,10 @@ EXCLUDED_MODULES = [
     # distributed debugging); Pillow alone is 16 MB of libraries.
     "PIL",
     "requests",
+    # Test tools that only torch.testing and numpy's tests import; pygments
+    # tries chardet and does without it.
+    "hypothesis",
+    "chardet",
     # Qt bindings other than PySide6 (pyqtgraph probes them).
     "PyQt5",
     "PyQt6",
@@ -152,6 +157,23 @@ DROPPED_PATTERNS = [
     "PySide6/opengl32sw.dll",
 ]
 
+# torch's hook collects every torch module twice: compiled in the PYZ archive
+# and as .py source beside it (44 MiB), for TorchScript and torch.compile,
+# which read source code. The app uses neither: bytecode only.
+MODULE_COLLECTION_MODE = {"torch": "pyz"}
+
+# Libraries whose symbol tables are large (109 MiB together; 85 MiB in
+# libtorch_cpu.so alone) and strip safely: `strip --strip-unneeded` keeps the
+# dynamic symbols that loading needs. Not every library: numpy's OpenBLAS and
+# others rewritten by patchelf (auditwheel) break when stripped ("ELF load
+# command address/offset not page-aligned"), as PyInstaller's strip=True
+# showed here.
+STRIPPED_PATTERNS = [
+    "torch/lib/libtorch_cpu.so",
+    "torch/lib/libtorch_python.so",
+    "libpython3*.so*",
+]
+
 # Exceptions to DROPPED_PATTERNS. torch.multiprocessing (DataLoader workers,
 # tensors sent to a spawned training process) starts torch_shm_manager;
 # without it: "RuntimeError: Unable to find torch_shm_manager".
@@ -251,6 +273,25 @@ def _link_target(entry) -> str:
         elif part and part != ".":
             parts.append(part)
     return "/".join(parts)
+
+
+def strip_symbols(toc, workdir: Path, strip_command=("strip", "--strip-unneeded")):
+    """Point the STRIPPED_PATTERNS entries of a TOC at stripped copies made in
+    ``workdir`` (Linux with binutils' strip; elsewhere the TOC is unchanged)."""
+    if not sys.platform.startswith("linux") or shutil.which(strip_command[0]) is None:
+        return list(toc)
+    result = []
+    for entry in toc:
+        dest, source, typecode = entry[0], entry[1], entry[2]
+        if typecode == "BINARY" and any(fnmatch.fnmatchcase(dest.replace("\\", "/"), pattern)
+                                        for pattern in STRIPPED_PATTERNS):
+            target = Path(workdir) / "stripped" / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists() or target.stat().st_mtime < Path(source).stat().st_mtime:
+                subprocess.run([*strip_command, "-o", str(target), source], check=True)
+            entry = (dest, str(target), typecode)
+        result.append(entry)
+    return result
 
 
 def find_libfluidsynth() -> Path:
