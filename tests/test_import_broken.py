@@ -54,7 +54,7 @@ def zoo(tmp_path):
     midi("jig_6_8.mid", "time signature 6/8 is not supported (4/4 only)", [melody(2)], time_signature=(6, 8))
     midi("metre_change.mid", "time signature 3/4 is not supported (4/4 only)", [melody(4)],
          extra_meta=[(TPB * 8, mido.MetaMessage("time_signature", numerator=3, denominator=4))])
-    midi("huge_tick_gap.mid", "unreadable MIDI", [[(0, 4, 60), (100_000_000 // STEP, 4, 62)]])
+    midi("huge_tick_gap.mid", "too long", [[(0, 4, 60), (100_000_000 // STEP, 4, 62)]])
     # odd but valid: imported whole
     midi("one_note.mid", "imported", [[(0, 4, 60)]])
     midi("two_bars.mid", "imported", [melody(2)])
@@ -124,7 +124,7 @@ def test_import_is_all_or_nothing_and_reimport_replaces(zoo, monkeypatch, polyph
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    with monkeypatch.context() as patch, pytest.raises(OSError):
+    with monkeypatch.context() as patch, pytest.raises(ImportFolderError, match="disk full"):
         patch.setattr(store.np, "savez_compressed", crash)
         import_folder(folder, {"genre": "zoo"})
     assert target.read_bytes() == before, "a failed write leaves the previous file intact"
@@ -145,3 +145,106 @@ def test_bad_folder_and_tags_are_refused(tmp_path):
         import_folder(tmp_path / "file.mid", {"genre": "x"})
     with pytest.raises(ImportFolderError, match="genre"):
         import_folder(tmp_path, {"composer": "x"})
+
+
+# -- issue 15: bounds, odd files, reasons in words -----------------------------
+
+def _smf(track: bytes, ticks_per_beat: int) -> bytes:
+    return (b"MThd" + struct.pack(">IHHH", 6, 0, 1, ticks_per_beat)
+            + b"MTrk" + struct.pack(">I", len(track)) + track)
+
+
+def _vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+@pytest.mark.timeout(120)
+def test_files_over_the_bounds_are_refused_quickly_with_the_reason(tmp_path):
+    import time
+
+    from gan.data import limits
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    # 37 bytes: ticks_per_beat 1, one note 9,999,990 ticks long (was 2,499,998 bars)
+    (folder / "long_note.mid").write_bytes(_smf(
+        _vlq(0) + b"\x90\x3c\x40" + _vlq(9_999_990) + b"\x80\x3c\x00" + _vlq(0) + b"\xff\x2f\x00", 1))
+    # 12 MB, 2 million notes in running status (took minutes and 1.6 GB)
+    notes = b"\x00\x3c\x40\x01\x3c\x00" * 2_000_000
+    (folder / "two_million.mid").write_bytes(_smf(_vlq(0) + b"\x90" + notes[1:] + b"\x00\xff\x2f\x00", 480))
+    # a tempo of 0 and a division of 0 (ZeroDivisionError before)
+    (folder / "tempo_zero.mid").write_bytes(_smf(
+        b"\x00\xff\x51\x03\x00\x00\x00\x00\x90\x3c\x40\x10\x80\x3c\x00\x00\xff\x2f\x00", 480))
+    (folder / "division_zero.mid").write_bytes(_smf(b"\x00\x90\x3c\x40\x10\x80\x3c\x00", 0))
+    # extreme tempos do not stretch a file: a few bars stay a few bars
+    storm = b"".join(b"\x00\xff\x51\x03" + bytes([k % 256, 0, 1]) for k in range(300))
+    (folder / "tempo_storm.mid").write_bytes(_smf(
+        storm + b"\x00\x90\x3c\x40\x83\x60\x80\x3c\x00\x00\xff\x2f\x00", 480))
+    started = time.perf_counter()
+    report = import_folder(folder, {"genre": "hostile"})
+    seconds = time.perf_counter() - started
+    reasons = dict(report.skipped)
+    assert reasons["long_note.mid"].startswith("too long: at least 2,499,998 bars")
+    assert reasons["two_million.mid"].startswith("too many notes")
+    assert reasons["tempo_zero.mid"] == ("impossible timing: a tempo of 0 microseconds per beat")
+    assert reasons["division_zero.mid"] == "impossible timing: 0 ticks per beat"
+    assert dict(report.imported) == {"tempo_storm.mid": 1}
+    assert seconds < 30, seconds  # was minutes
+    assert all(b <= limits.MAX_BARS_PER_FILE for _, b in report.imported)
+
+
+@pytest.mark.timeout(60)
+def test_pipes_devices_and_broken_links_each_get_a_line(tmp_path):
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    write_midi(folder / "good.mid", [melody(2)])
+    os.mkfifo(folder / "pipe.mid")  # opening it would block forever
+    (folder / "zero.mid").symlink_to("/dev/zero")  # reading it never ends
+    (folder / "gone.mid").symlink_to(tmp_path / "nowhere.mid")
+    (folder / "loop").symlink_to(folder)  # a link to a folder: not followed
+    (folder / "alias.mid").symlink_to(folder / "good.mid")  # a link to a file: fine
+    report = import_folder(folder, {"genre": "odd"})
+    reasons = dict(report.skipped)
+    assert sorted(f for f, _ in report.imported) == ["alias.mid", "good.mid"]
+    assert reasons["pipe.mid"] == "not a regular file: a named pipe"
+    assert reasons["zero.mid"] == "not a regular file: a character device (/dev/zero)"
+    assert reasons["gone.mid"].startswith("broken link (points to ")
+    assert reasons["loop"].startswith("link to a folder")
+    assert len(report.imported) + len(report.skipped) == 6
+
+
+def test_a_read_only_data_folder_gives_a_plain_error_and_changes_nothing(tmp_path, polyphony_home):
+    """Root writes anywhere, so the folder is made read-only for real: a
+    read-only bind mount of the data folder (skipped where that is not allowed)."""
+    import subprocess
+
+    folder = tmp_path / "music"
+    write_midi(folder / "a.mid", [melody(2)])
+    first = import_folder(folder, {"genre": "mine"})
+    target = import_file_for("mine")
+    before = target.read_bytes()
+    datasets = target.parent.parent
+    if os.geteuid() == 0:
+        done = subprocess.run(["mount", "--bind", "-o", "ro", str(datasets), str(datasets)],
+                              capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot bind-mount read-only here: {done.stderr.decode().strip()}")
+    else:
+        for p in [datasets, *datasets.rglob("*")]:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        write_midi(tmp_path / "more" / "b.mid", [melody(3)])
+        with pytest.raises(ImportFolderError, match="cannot save the import in .*read-only"):
+            import_folder(tmp_path / "more", {"genre": "mine"})
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(datasets)], check=False)
+        else:
+            for p in [datasets, *datasets.rglob("*")]:
+                p.chmod(0o755 if p.is_dir() else 0o644)
+    assert target.read_bytes() == before and len(first.imported) == 1

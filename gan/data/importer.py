@@ -22,11 +22,20 @@ Voices, high -> low (the rule, so results are predictable):
 - Time: the file's own beat grid (ticks), so tempo changes don't move notes
   off it; the first tempo and the time signature go into the metadata.
   4/4 only (2/2 counts: same bar); leading empty bars are dropped.
+
+Bounds (gan.data.limits): a file over the bars, notes or events limits is
+skipped with the reason, before it is parsed. Everything under the folder is
+listed: named pipes, devices, sockets, broken links and links to folders
+are skipped with a line each (never opened: a pipe would block, a device
+never ends). A data folder that cannot be written gives an
+``ImportFolderError`` that says so, and the previous imports stay as they were.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -34,9 +43,10 @@ from typing import Callable
 import numpy as np
 
 from gan.data.corpus import import_file_for
-from gan.data.key import estimate_key
 from gan.data.dataset_file import DatasetFileError, Piece, read_pieces, write_pieces
-from gan.data.midi_io import MidiContent, MidiReadError, read_midi
+from gan.data.key import estimate_key
+from gan.data.limits import MAX_BARS_PER_FILE
+from gan.data.midi_io import MidiContent, MidiReadError, plain_reason, read_midi, special_kind
 from gan.data.roll import STEPS_PER_BAR, TRACKS
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".kar", ".smf")
@@ -126,6 +136,8 @@ def midi_file_to_piece(path: Path, tags: dict[str, str], name: str | None = None
     notes[:, 1] -= first_bar * STEPS_PER_BAR
     end = int((notes[:, 1] + notes[:, 2]).max())
     n_bars = max(1, -(-end // STEPS_PER_BAR))
+    if n_bars > MAX_BARS_PER_FILE:  # the scan counts ticks; tempo maps can stretch them
+        raise _Skip(f"too long: {n_bars:,} bars (limit {MAX_BARS_PER_FILE:,} per file)")
     notes = notes[np.lexsort((notes[:, 3], notes[:, 1], notes[:, 0]))].astype(np.int32)
     tonic, mode = estimate_key(notes)
     piece_tags = {"composer": "unknown", "work": path.stem}
@@ -148,9 +160,34 @@ def _validate_tags(tags: dict[str, str]) -> dict[str, str]:
     return clean
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is not a plain file to read ('' when it is one)."""
+    try:
+        if path.is_symlink():
+            target = os.readlink(path)
+            if not path.exists():
+                return f"broken link (points to {target}, which does not exist)"
+            if path.is_dir():
+                return f"link to a folder ({target}): not followed"
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot open file: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return ""
+    where = f" ({os.readlink(path)})" if path.is_symlink() else ""
+    return f"not a regular file: {special_kind(mode)}{where}"
+
+
+def _entries(folder: Path) -> list[Path]:
+    """Every entry under ``folder`` except folders themselves and hidden
+    names; links to folders are listed, not followed (no loops)."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        base = Path(root)
+        found += [base / d for d in dirs if (base / d).is_symlink()]
+        found += [base / f for f in files if not f.startswith(".")]
+    return sorted(found)
 
 
 def import_folder(folder: str | os.PathLike, tags: dict[str, str],
@@ -165,7 +202,10 @@ def import_folder(folder: str | os.PathLike, tags: dict[str, str],
         raise ImportFolderError(f"folder not found: {folder}")
     if not folder.is_dir():
         raise ImportFolderError(f"not a folder: {folder}")
-    target = import_file_for(tags["genre"])
+    try:
+        target = import_file_for(tags["genre"])
+    except OSError as exc:
+        raise _cannot_write(exc) from None
     existing: list[Piece] = []
     if target.exists():
         try:
@@ -173,11 +213,14 @@ def import_folder(folder: str | os.PathLike, tags: dict[str, str],
         except DatasetFileError as exc:
             raise ImportFolderError(f"{exc}; move it away to start this genre afresh") from exc
     report = ImportReport(folder=str(folder), genre=tags["genre"], path=str(target))
-    files = _files(folder)
+    files = _entries(folder)
     new: list[Piece] = []
     for i, path in enumerate(files):
         rel = str(path.relative_to(folder))
         try:
+            odd = _not_a_file(path)
+            if odd:
+                raise _Skip(odd)
             if path.suffix.lower() not in MIDI_EXTENSIONS:
                 raise _Skip(f"not a MIDI file name ({path.suffix or 'no extension'})")
             piece = midi_file_to_piece(path.resolve(), tags)
@@ -186,11 +229,25 @@ def import_folder(folder: str | os.PathLike, tags: dict[str, str],
         except (_Skip, MidiReadError) as exc:
             report.skipped.append((rel, str(exc)))
         except Exception as exc:  # a bug or a case nobody foresaw: report, go on
-            report.skipped.append((rel, f"unexpected error: {type(exc).__name__}: {exc}"[:300]))
+            report.skipped.append((rel, plain_reason(exc)[:300]))
         if progress:
             progress(i + 1, len(files), rel)
     if new:
         replaced = {p.tags["source"] for p in new}
         kept = [p for p in existing if p.tags.get("source") not in replaced]
-        write_pieces(target, kept + new)
+        try:
+            write_pieces(target, kept + new)
+        except OSError as exc:
+            raise _cannot_write(exc) from None
     return report
+
+
+def _cannot_write(exc: OSError) -> ImportFolderError:
+    """The data folder refuses the import's file: say where and why."""
+    where = exc.filename or "the data folder"
+    why = {errno.EROFS: "it is on a read-only disk", errno.EACCES: "it is read-only",
+           errno.EPERM: "it is read-only", errno.ENOSPC: "the disk is full"}.get(
+        exc.errno, exc.strerror or str(exc))
+    return ImportFolderError(
+        f"cannot save the import in {where}: {why}. Nothing was changed; set POLYPHONY_HOME to a "
+        f"writable folder (or free some space) and import again")

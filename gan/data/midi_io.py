@@ -3,23 +3,33 @@ Writing is ``gan.data.midi_write``.
 
 Reading: every failure of the MIDI stack (mido's struct/Index/EOF/Value/Key
 errors, pretty_midi's "likely corrupt" checks, files that are not MIDI at
-all) becomes a ``MidiReadError`` whose message is a reason a user can read;
-nothing escapes as a crash. Times are converted through the file's own tempo
-map in ticks, so a file with tempo changes still lands on its beat grid.
+all) becomes a ``MidiReadError`` whose message is a reason a user can read
+(never a library's exception name); nothing escapes as a crash. Before
+anything parses a file, ``gan.data.midi_scan`` counts its events, notes and
+bars within the limits of ``gan.data.limits``, so a hostile file is refused
+in bounded time and memory. Only regular files are opened (a named pipe
+would block, a device never ends). Times are converted through the file's
+own tempo map in ticks, so a file with tempo changes still lands on its
+beat grid.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from gan.data import limits
+from gan.data.midi_scan import MidiRefused, scan
 from gan.data.roll import STEPS_PER_BEAT, empty_notes
 
-MAX_FILE_BYTES = 16 * 1024 * 1024  # far above any real score; stops runaway parses
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES  # far above any real score; stops runaway parses
 
 
 class MidiReadError(ValueError):
@@ -47,41 +57,89 @@ class MidiContent:
     track_programs: list[int] = field(default_factory=list)
 
 
+def _file_bytes(path: Path) -> bytes:
+    """The whole file, if it is a regular file within the size limit."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise MidiReadError(f"not a regular file ({special_kind(info.st_mode)})")
+    if info.st_size == 0:
+        raise MidiReadError("empty file (0 bytes)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise MidiReadError(f"file too large ({info.st_size // (1024 * 1024)} MB; "
+                            f"limit {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
+
+
+def special_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, words in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                        (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return words
+    return "not a plain file"
+
+
+# Library messages -> reasons a user can act on (first match wins).
+_REASONS = [
+    (r"running status without", "a track's events are garbled (a data byte where an event "
+                                "should start)"),
+    (r"Message length (\d+) exceeds", "an event claims to be {0} bytes long"),
+    (r"data byte must be in range", "an event holds a value above 127"),
+    (r"undefined status byte (0x[0-9a-f]+)", "unknown event type {0}"),
+    (r"empty sequence", "nothing to read: no tracks with events"),
+    (r"denominator must be a power of 2|not a valid `numerator`|numerator",
+     "impossible time signature"),
+    (r"Could not decode key with (\d+ \w+)", "impossible key signature ({0})"),
+    (r"Note end time must be greater", "a note ends before it starts"),
+    (r"largest tick of (\d+)", "a time of {0} ticks, far beyond any piece"),
+    (r"MThd not found|not a MIDI|no MThd", "not a MIDI file (no MThd header)"),
+    (r"division by zero|divide by zero", "impossible timing (a tempo or ticks per beat of 0)"),
+]
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Why a MIDI file could not be read, in words (``unreadable MIDI: ...``)."""
+    if isinstance(exc, EOFError):
+        return "unreadable MIDI: truncated (the file ends early)"
+    if isinstance(exc, MemoryError):
+        return "unreadable MIDI: needs too much memory (corrupt timing?)"
+    if isinstance(exc, RecursionError):
+        return "unreadable MIDI: structure too deep"
+    text = str(exc).strip()
+    for pattern, words in _REASONS:
+        match = re.search(pattern, text)
+        if match:
+            return f"unreadable MIDI: {words.format(*match.groups())}"
+    detail = re.sub(r"\s+", " ", text)[:120] or "no details"
+    return f"unreadable MIDI: damaged data ({detail})"
+
+
 def _open_pretty_midi(path: Path):
     import pretty_midi
 
+    data = _file_bytes(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise MidiReadError("empty file (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise MidiReadError(f"file too large ({size // (1024 * 1024)} MB; limit {MAX_FILE_BYTES // (1024 * 1024)} MB)")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError as exc:
-        raise MidiReadError(f"cannot open file: {exc.strerror or exc}") from exc
-    if head != b"MThd":
-        raise MidiReadError("not a MIDI file (no MThd header)")
+        scan(data)
+    except MidiRefused as exc:
+        raise MidiReadError(str(exc)) from exc
     try:
         import mido
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pretty_midi warns about meta events on other tracks
-            mid = mido.MidiFile(filename=str(path), charset="latin1")
+            mid = mido.MidiFile(file=io.BytesIO(data), charset="latin1")
             slots = _track_slots(mid)  # before pretty_midi rewrites the event times
             return pretty_midi.PrettyMIDI(mido_object=mid), slots
-    except MemoryError as exc:
-        raise MidiReadError("unreadable MIDI: needs too much memory (corrupt timing?)") from exc
-    except RecursionError as exc:
-        raise MidiReadError("unreadable MIDI: structure too deep") from exc
-    except Exception as exc:  # mido/struct/IndexError/EOFError/ValueError/KeyError ...
-        if isinstance(exc, EOFError):
-            raise MidiReadError("unreadable MIDI: truncated (the file ends early)") from exc
-        message = str(exc).strip() or "no details"
-        raise MidiReadError(f"unreadable MIDI: {type(exc).__name__}: {message}"[:300]) from exc
+    except Exception as exc:  # mido/struct/Index/EOF/Value/Key/Memory/Recursion errors ...
+        raise MidiReadError(plain_reason(exc)) from exc
 
 
 def _track_slots(mid) -> tuple[int, list[bool], list[str], list[int]]:
@@ -106,7 +164,7 @@ def read_midi(path: str | os.PathLike) -> MidiContent:
     except MidiReadError:
         raise
     except Exception as exc:  # odd event values deep inside a file that parsed
-        raise MidiReadError(f"unreadable MIDI: {type(exc).__name__}: {exc}"[:300]) from exc
+        raise MidiReadError(plain_reason(exc)) from exc
 
 
 def _apply_slots(content: MidiContent, slots) -> None:
