@@ -1,9 +1,9 @@
 """How one training iteration runs: ``critic_updates`` critic steps, then
 one generator step, returning the four losses as one tensor on the device.
 
-``make_runner`` picks the way. Today that is always the eager loop; a
-device-specific runner (a CUDA graph replay) plugs in here, so the loop in
-``gan.training.loop`` never changes with the way iterations are executed.
+``make_runner`` picks the way: the eager loop, or on an NVIDIA GPU a CUDA
+graph replay of the same iteration (gan.training.cuda_graph), so the loop
+in ``gan.training.loop`` never changes with the way iterations are executed.
 """
 
 from __future__ import annotations
@@ -40,7 +40,22 @@ class EagerIterations:
         return torch.stack([d_loss, g_loss, wass, gp])
 
 
-def make_runner(trainer, config: TrainConfig, device, notice: Callable[[str], None]):
-    """The iteration runner for this device. ``notice`` takes a sentence for
-    the job's events (for example why a faster path was not used)."""
-    return EagerIterations(trainer, config.critic_updates)
+def make_runner(trainer, config: TrainConfig, device, notice: Callable[[str, str], None]):
+    """The iteration runner for this device. ``notice(sentence, level)``
+    puts a sentence in the job's events (``info``, or ``warning`` for why
+    a faster path was not used).
+
+    On CUDA the whole iteration becomes one CUDA graph
+    (gan.training.cuda_graph) unless ``config.cuda_graph`` is 0 or the run
+    cannot use one (said through ``notice``); elsewhere it runs eagerly.
+    """
+    eager = EagerIterations(trainer, config.critic_updates)
+    if getattr(device, "type", str(device)) != "cuda":
+        return eager
+    from gan.training.cuda_graph import GraphIterations, refusal
+
+    why_not = refusal(config, device)
+    if why_not:
+        notice(why_not, "info" if not config.cuda_graph else "warning")
+        return eager
+    return GraphIterations(eager, device, notice)
