@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,15 +24,12 @@ from gan.training import distributed
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _torchrun(*args: str) -> list[str]:
+    # All on this machine: the store on the loopback address, at a port no
+    # other socket is handed meanwhile (distributed.launch_port).
     return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-            f"--master_port={_free_port()}", "main.py", *args]
+            "--master_addr=127.0.0.1", f"--master_port={distributed.launch_port()}",
+            "main.py", *args]
 
 
 def _env() -> dict[str, str]:
@@ -111,14 +107,88 @@ def test_ranks_from_env_and_sharding(monkeypatch):
         distributed.from_env()
 
 
+def test_more_ranks_than_gpus_is_refused_with_what_to_run_instead():
+    two_here = distributed.Ranks(0, 2, 0, 2)
+    for device in ("auto", "cuda", "cuda:0"):
+        with pytest.raises(ValueError, match=r"2 processes on this machine, which has 1 CUDA GPU "
+                           r".*--nproc_per_node=1 .*--set device=cpu to train on the CPU with gloo"):
+            distributed.check_gpus(device, two_here, gpus=1)
+    with pytest.raises(ValueError, match="which has no CUDA GPU .*Add --set device=cpu"):
+        distributed.check_gpus("cuda", two_here, gpus=0)
+    distributed.check_gpus("auto", two_here, gpus=2)  # one GPU each
+    distributed.check_gpus("cpu", two_here, gpus=1)  # gloo on the CPU, as the message says
+    distributed.check_gpus("auto", two_here, gpus=0)  # auto without a GPU: gloo on the CPU
+    distributed.check_gpus("cuda", distributed.Ranks(1, 2, 0, 1), gpus=1)  # two machines, a GPU each
+    distributed.check_gpus("cuda", distributed.Ranks(), gpus=0)  # one process: not this check's
+
+
+def _as_rank(monkeypatch, rank: int, gpus: int) -> None:
+    """This process as torchrun's rank ``rank`` of 2 on a machine with ``gpus`` GPUs."""
+    import torch
+
+    for name, value in {"RANK": rank, "WORLD_SIZE": 2, "LOCAL_RANK": rank,
+                        "LOCAL_WORLD_SIZE": 2}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+
+
+def test_torchrun_on_one_gpu_is_refused_by_every_rank_before_the_store_is_touched(
+        monkeypatch, capsys):
+    from app.cli import main as cli_main
+
+    for rank in (0, 1):  # rank 1 must not wait for a rank 0 that never comes
+        _as_rank(monkeypatch, rank, gpus=1)
+        assert cli_main(["train", "--preset", "smoke", "--genre", "chorale"]) == 2
+        err = capsys.readouterr().err
+        assert "error: torchrun started 2 processes on this machine, which has 1 CUDA GPU" in err
+        assert "--set device=cpu" in err
+    assert JobStore().list() == []  # no job row was written
+
+
+def test_resuming_under_torchrun_on_one_gpu_is_refused_and_the_job_stays_resumable(
+        monkeypatch, capsys):
+    from app.cli import main as cli_main
+
+    assert cli_main(["train", "--preset", "smoke", "--genre", "chorale", "--queue-only",
+                     "--json"]) == 0
+    job_id = _events(capsys.readouterr().out)[0]["job_id"]
+    before = JobStore().get(job_id)
+    for rank in (0, 1):
+        _as_rank(monkeypatch, rank, gpus=1)
+        assert cli_main(["jobs", "resume", str(job_id)]) == 2
+        assert "which has 1 CUDA GPU" in capsys.readouterr().err
+    after = JobStore().get(job_id)
+    assert (after.status, after.epoch, after.device) == (before.status, before.epoch, before.device)
+    assert [j.id for j in JobStore().list()] == [job_id]
+
+
+def test_single_machine_gloo_uses_the_loopback_interface(monkeypatch):
+    if distributed.loopback_interface() is None:
+        pytest.skip("this system does not list its network interfaces")
+    monkeypatch.delenv("GLOO_SOCKET_IFNAME", raising=False)
+    distributed.use_loopback_for_gloo(distributed.Ranks(0, 2, 0, 2))
+    assert os.environ["GLOO_SOCKET_IFNAME"] == distributed.loopback_interface()
+    assert os.environ["GLOO_SOCKET_IFNAME"] in ("lo", "lo0")
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "eth7")  # the person's own choice wins
+    distributed.use_loopback_for_gloo(distributed.Ranks(0, 2, 0, 2))
+    assert os.environ["GLOO_SOCKET_IFNAME"] == "eth7"
+    monkeypatch.delenv("GLOO_SOCKET_IFNAME")
+    distributed.use_loopback_for_gloo(distributed.Ranks(0, 4, 0, 2))  # two machines
+    assert "GLOO_SOCKET_IFNAME" not in os.environ
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_torchrun_two_cpu_ranks_train_one_job_and_resume():
     # 1. A whole run: two ranks, one set of rows and files, world size 2.
+    # device=cpu: what the refusal below tells a one-GPU machine to add.
     done = subprocess.run(_torchrun("train", "--preset", "smoke", "--genre", "chorale",
-                                    "--epochs", "2", "--json"),
+                                    "--epochs", "2", "--set", "device=cpu", "--json"),
                           cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
+    # gloo talks over the loopback interface: it never needs the hostname.
+    assert "Unable to resolve hostname" not in done.stderr
     events = _events(done.stdout)
     started = [e for e in events if e["event"] == "RunStarted"]
     assert len(started) == 1, "only rank 0 prints"
@@ -134,13 +204,14 @@ def test_torchrun_two_cpu_ranks_train_one_job_and_resume():
     assert (job.status, job.world_size, job.epoch) == ("completed", 2, 2)
     assert job.device == started[0]["device"]
     _assert_one_set_of_rows(store, job_id, epochs=2, per_epoch=2)
-    assert sorted(p.name for p in (Path(job.job_dir) / "checkpoints").glob("epoch_*.pt")) == \
-        ["epoch_0001.pt", "epoch_0002.pt"]
+    # rank 0 alone wrote the checkpoints (how many are kept is the retention rule's business)
+    assert "epoch_0002.pt" in [p.name for p in (Path(job.job_dir) / "checkpoints").glob("epoch_*.pt")]
 
     # 2. Killed (torchrun and both ranks, SIGKILL) after epoch 1, then
     # `jobs resume` under torchrun continues from the epoch-1 checkpoint.
     proc = subprocess.Popen(_torchrun("train", "--preset", "smoke", "--genre", "chorale",
-                                      "--epochs", "2", "--set", "steps_per_epoch=60", "--json"),
+                                      "--epochs", "2", "--set", "steps_per_epoch=60", "device=cpu",
+                                      "--json"),
                             cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     killed_job = None

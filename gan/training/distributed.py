@@ -71,6 +71,100 @@ def backend_for(device_type: str) -> str:
     return "nccl" if device_type == "cuda" else "gloo"
 
 
+def gpu_count() -> int:
+    """CUDA GPUs this process can use (0 without CUDA)."""
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def check_gpus(device_name: str, ranks: Ranks, gpus: int | None = None) -> None:
+    """Refuse (ValueError, with what to run instead) a torchrun job that
+    would put more than one rank on a GPU: NCCL aborts it ("Duplicate GPU
+    detected"). Called before the job store is touched, by every rank, so
+    nothing is written and no rank waits for another. ``gpus``: the GPUs
+    here (default: ask torch)."""
+    if not ranks.distributed:
+        return
+    name = (device_name or "auto").strip().lower()
+    if not (name.startswith("cuda") or name == "auto"):
+        return  # cpu (gloo) or mps
+    gpus = gpu_count() if gpus is None else int(gpus)
+    if name == "auto" and gpus == 0:
+        return  # auto trains on the CPU with gloo
+    if ranks.local_world_size <= gpus:
+        return
+    have = "no CUDA GPU" if gpus == 0 else f"{gpus} CUDA GPU{'s' if gpus > 1 else ''}"
+    on_cpu = "--set device=cpu to train on the CPU with gloo"
+    instead = (f"Run torchrun --nproc_per_node={gpus} (one process per GPU), or add {on_cpu}"
+               if gpus else f"Add {on_cpu}")
+    raise ValueError(
+        f"torchrun started {ranks.local_world_size} processes on this machine, which has {have} "
+        f"(device = {name}): each process needs a GPU of its own. {instead}.")
+
+
+def use_loopback_for_gloo(ranks: Ranks) -> None:
+    """All ranks on this machine: gloo talks over the loopback interface.
+
+    Left alone, gloo binds the address this machine's hostname resolves
+    to; where the hostname does not resolve (a minimal container or
+    chroot) it warns "Unable to resolve hostname" and falls back to the
+    loopback address. Naming the loopback interface skips the lookup and
+    gives every rank the same, always reachable address. A person's own
+    ``GLOO_SOCKET_IFNAME`` wins; several machines need a real interface.
+    """
+    if ranks.local_world_size != ranks.world_size or os.environ.get("GLOO_SOCKET_IFNAME"):
+        return
+    name = loopback_interface()
+    if name:
+        os.environ["GLOO_SOCKET_IFNAME"] = name
+
+
+def loopback_interface() -> str | None:
+    """The loopback network interface's name (``lo`` on Linux, ``lo0`` on
+    macOS), or None where the system cannot list interfaces."""
+    import socket
+
+    try:
+        names = [name for _, name in socket.if_nameindex()]
+    except (AttributeError, OSError):  # Windows before Python 3.8, odd systems
+        return None
+    for name in ("lo", "lo0"):
+        if name in names:
+            return name
+    return next((name for name in names if name.startswith("lo")), None)
+
+
+def launch_port() -> int:
+    """A port for torchrun's ``--master_port`` (for the tests and benchmarks
+    that start torchrun): free now, and outside the range the system hands
+    out to other sockets, so no connection takes it before torchrun binds
+    it (a port the system just gave out, closed and reused, can be).
+    Random within that range, so two launches at once rarely pick the same."""
+    import random
+    import socket
+
+    low, high = _ephemeral_ports()
+    choices = range(20000, low) if low > 20100 else range(high + 1, 65536)
+    for port in random.sample(choices, k=min(64, len(choices))):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found for torchrun")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = f.read().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535  # the IANA range macOS and Windows use
+
+
 def setup(device_name: str = "auto") -> Ranks:
     """Join the process group when torchrun started us (idempotent);
     one process: nothing happens. ``device_name`` picks nccl vs gloo."""
@@ -80,6 +174,7 @@ def setup(device_name: str = "auto") -> Ranks:
     ranks = from_env()
     if not ranks.distributed or dist.is_initialized():
         return current() if ranks.distributed else ranks
+    check_gpus(device_name, ranks)
     wants_cuda = (device_name or "auto").startswith("cuda") or \
         ((device_name or "auto") == "auto" and torch.cuda.is_available())
     if wants_cuda and torch.cuda.is_available():
@@ -87,6 +182,7 @@ def setup(device_name: str = "auto") -> Ranks:
         backend = "nccl"
     else:
         backend = "gloo"
+        use_loopback_for_gloo(ranks)
     dist.init_process_group(backend=backend)
     return ranks
 
