@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from gan.data import locations as paths
 from gan.data.dataset_file import DatasetFileError, Piece, read_pieces, write_pieces  # noqa: F401
+from gan.data.limits import DataLimitWarning, cap_windows, segment_bytes
 from gan.data.roll import N_PITCHES, STEPS_PER_BAR, TRACKS, notes_to_roll
 from gan.data.segments import sounding_windows, segment_count_of, window_starts  # noqa: F401
 
@@ -101,7 +103,15 @@ class Corpus:
         for path in files:
             pieces += read_pieces(path)
         for path in imported:
-            got = read_pieces(path)
+            try:
+                got = read_pieces(path)
+            except DatasetFileError as exc:  # one damaged import blocks no other genre
+                if wanted is not None and path not in {import_file_for(g) for g in wanted}:
+                    continue
+                if wanted is not None:
+                    raise
+                warnings.warn(DataLimitWarning(f"{exc}; left out (import that genre again)"))
+                continue
             pieces += [p for p in got if wanted is None or p.tags.get("genre") in wanted]
         if wanted is not None:
             present = {p.tags.get("genre") for p in pieces}
@@ -168,7 +178,9 @@ class Corpus:
                 if len(windows) > cap:
                     keep = np.sort(rng.choice(len(windows), size=cap, replace=False))
                     by_genre[genre] = [windows[k] for k in keep]
-        return sorted(w for v in by_genre.values() for w in v)
+        # memory bound (gan.data.limits): warns when music is left out
+        return cap_windows(sorted(w for v in by_genre.values() for w in v),
+                           [p.n_bars for p in self.pieces], segment_bytes(bars_per_sample))
 
     def segment_count(self, bars_per_sample: int, balance: bool = True) -> int:
         """``len(self.segments(bars_per_sample, balance))``, without building rolls."""

@@ -31,7 +31,15 @@ MAX_TRAINING_BYTES = 1024 ** 3
 
 
 class DataLimitWarning(UserWarning):
-    """Training uses less of the chosen music than there is (see limits)."""
+    """Training uses less of the chosen music than there is (see limits), or
+    a damaged file of music was left out."""
+
+
+def segment_bytes(bars_per_sample: int) -> int:
+    """Bytes of one training segment (a one-byte-per-cell roll)."""
+    from gan.data.roll import N_PITCHES, STEPS_PER_BAR, TRACKS
+
+    return TRACKS * int(bars_per_sample) * STEPS_PER_BAR * N_PITCHES
 
 
 def _mib(n: float) -> str:

@@ -106,8 +106,10 @@ def _track(data: bytes, pos: int, end: int, result: ScanResult) -> None:
 
 def scan(data: bytes) -> ScanResult:
     """Counts of a whole MIDI file's bytes; ``MidiRefused`` past a limit."""
-    if len(data) < 14 or data[:4] != b"MThd":
+    if data[:4] != b"MThd":
         raise MidiRefused("not a MIDI file (no MThd header)")
+    if len(data) < 14:
+        raise MidiRefused("unreadable MIDI: truncated (the file ends early)")
     header_length, _, _, division = struct.unpack(">IHHH", data[4:14])
     if division & 0x8000:
         raise MidiRefused("timing in SMPTE frames is not supported (only ticks per beat)")
