@@ -367,7 +367,7 @@ def test_musegan_generates_n_pieces_and_interpolates(musegan_job, tmp_path, monk
 
 
 @pytest.mark.slow
-def test_cli_wav_export_renders_real_audio(unet_job, tmp_path, monkeypatch):
+def test_cli_wav_export_renders_real_audio(fluidsynth, unet_job, tmp_path, monkeypatch):
     from app.audio.render import read_wav
 
     home, job_id = unet_job

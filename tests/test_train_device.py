@@ -1,4 +1,6 @@
-"""Device selection (this machine has no GPU: CPU paths and clear refusals)."""
+"""Device selection: the rule ``auto`` follows (checked with the machine's
+GPUs stated, not found: conftest keeps every unmarked test on the CPU) and
+clear refusals of devices that are not there."""
 
 from __future__ import annotations
 
@@ -8,19 +10,27 @@ import torch
 from gan.training.device import cpu_threads, describe_devices, device_label, resolve_device
 
 
-def test_auto_picks_the_best_available_device():
-    dev = resolve_device("auto")
-    if torch.cuda.is_available():
-        assert dev.type == "cuda"
-    elif torch.backends.mps.is_available():
-        assert dev.type == "mps"
-    else:
-        assert dev == torch.device("cpu")
+@pytest.mark.parametrize("cuda, mps, expected", [
+    (True, True, torch.device("cuda", 0)),  # NVIDIA first
+    (False, True, torch.device("mps")),  # then Apple
+    (False, False, torch.device("cpu")),
+])
+def test_auto_picks_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert resolve_device("auto") == expected
     assert resolve_device("cpu") == torch.device("cpu")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
-def test_missing_gpu_is_an_error_naming_it():
+def test_tests_train_on_the_cpu_unless_marked_gpu():
+    import os
+
+    assert resolve_device("auto") == torch.device("cpu")
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == ""  # for the programs tests start
+
+
+def test_missing_gpu_is_an_error_naming_it():  # unmarked tests see no GPU (conftest)
     with pytest.raises(ValueError, match="no CUDA GPU"):
         resolve_device("cuda:0")
 
