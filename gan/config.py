@@ -101,6 +101,10 @@ SPECS: dict[str, FieldSpec] = {
     "eval_share": FieldSpec(float, 0.0, 0.5, help=(
         "Share of the pieces kept out of training, so the model is also scored "
         "on melodies it has never seen (the honest score). 0 = train on all.")),
+    "interval_critic": FieldSpec(int, 0, 1, help=(
+        "1: the critic also listens to the intervals between every two voices "
+        "step by step, so it can hear parallel fifths and octaves and teach the "
+        "composer to avoid them. 0: it sees only the piano roll.")),
     "judge_genre": FieldSpec(int, 0, 1, help=(
         "1: a genre classifier, trained once on the real music of every genre, "
         "says at each epoch how many pieces sound like the job's genre (genre "
@@ -144,6 +148,7 @@ class TrainConfig:
     device: str = "auto"
     steps_per_epoch: int = 0
     eval_share: float = 0.1
+    interval_critic: int = 1
     judge_genre: int = 1
     keep_every: int = 10
     samples_per_epoch: int = 4

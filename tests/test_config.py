@@ -24,6 +24,7 @@ CASES = {
     "ema_decay": (1.0, 0.99),
     "eval_share": (0.6, 0.2),
     "judge_genre": (2, 0),
+    "interval_critic": (-1, 1),
     "keep_every": (-1, 5),
     "latent_size": (0, 100),
     "width": (1, 8),

@@ -128,3 +128,21 @@ def test_polyphonic_notes_sound_every_likely_pitch():
     sounding, starts = notes.decide(_probs(p, None, onsets), monophonic=False)
     assert sounding[0, 0, :, 0].all() and sounding[0, 0, :2, 2].all() and not sounding[0, 0, 2:, 2].any()
     assert starts[0, 0, :, 0].tolist() == [True, False, True, False]
+
+
+def test_the_critic_hears_the_interval_classes_between_voices():
+    from gan.models.critic import IntervalView
+
+    view = IntervalView(n_steps=16, n_pitches=48, width=4)
+    frames = torch.zeros(1, 4, 16, 48)
+    frames[0, 0, :, 31] = 1  # soprano
+    frames[0, 1, :, 24] = 1  # alto a fifth below (7 rows)
+    frames[0, 3, :, 7] = 1  # bass two octaves below the soprano (24 rows)
+    chroma = frames @ view.chroma
+    lower = (chroma[:, view.lower] @ view.circulant).unflatten(-1, (12, 12))
+    classes = (chroma[:, view.upper].unsqueeze(-2) @ lower).squeeze(-2)[0, :, 0]  # (pairs, 12)
+    pair = {p: i for i, p in enumerate(view.pairs)}
+    assert classes[pair[(0, 1)]].argmax() == 7 and classes[pair[(0, 1)]].sum() == 1
+    assert classes[pair[(0, 3)]].argmax() == 0  # octaves are interval class 0
+    assert classes[pair[(1, 3)]].argmax() == 5  # alto over bass: a fourth (17 rows)
+    assert classes[pair[(0, 2)]].sum() == 0  # the tenor is silent: no interval

@@ -47,7 +47,8 @@ def build_models(config, n_steps: int, window: "PitchWindow | int | None" = None
                             latent_size=config.latent_size)
     else:
         raise ValueError(f"unknown architecture {config.architecture!r} (known: unet, musegan)")
-    return gen, Critic(n_steps, window.size, width=config.width)
+    return gen, Critic(n_steps, window.size, width=config.width,
+                       intervals=bool(getattr(config, "interval_critic", 1)))
 
 
 def count_parameters(module) -> int:
