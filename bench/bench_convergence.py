@@ -81,7 +81,8 @@ def main() -> int:
             extra = {k: event.metrics.get(k) for k in SCORES}
             rows.append({"epoch": event.epoch, "minutes": now / 60, "similarity": event.similarity,
                          "ceiling": event.ceiling, "critic_loss": event.critic_loss,
-                         "generator_loss": event.generator_loss, "seconds": event.seconds, **extra})
+                         "generator_loss": event.generator_loss, "seconds": event.seconds,
+                         "evaluation_seconds": event.evaluation_seconds, **extra})
             shown = ", ".join(f"{k.split('/')[-1]} {v:.3f}" for k, v in extra.items() if v is not None)
             print(f"epoch {event.epoch}: {now / 60:.2f} min, similarity {event.similarity:.3f} "
                   f"(ceiling {event.ceiling:.3f}); {shown}", flush=True)

@@ -10,6 +10,7 @@ from learning, and making them never changes training's random stream.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,9 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
                  seconds: float) -> EpochReport:
     """Evaluate, save samples and checkpoint; the record the loop sends."""
     config = session.config
+    started = time.perf_counter()
     judged = evaluator.evaluate(session.composer)
+    judging = time.perf_counter() - started
     samples, metrics, similarity = judged.samples, judged.metrics, judged.similarity
     session.note_epoch(epoch, similarity)
     paths = save_samples(samples, config.samples_per_epoch, run_dir / "samples", epoch, genre)
@@ -68,4 +71,4 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
                        generator_loss=float(means[1]), wasserstein=float(means[2]),
                        metrics=metrics, similarity=similarity, ceiling=float(evaluator.ceiling),
                        sample_paths=paths, checkpoint_path=str(ckpt), seconds=float(seconds),
-                       samples=samples[:config.samples_per_epoch].copy())
+                       samples=samples[:config.samples_per_epoch].copy(), evaluation_seconds=judging)

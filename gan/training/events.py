@@ -75,6 +75,7 @@ class EpochReport:
     # Under torchrun: generator steps each rank took since (re)start, in
     # rank order (empty for one process).
     rank_steps: list[int] = field(default_factory=list)
+    evaluation_seconds: float = 0.0  # of ``seconds``: judging the generator at the epoch end
 
 
 @dataclass(frozen=True)
