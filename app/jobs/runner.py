@@ -19,6 +19,7 @@ from app.jobs.genre_judge import genre_judge
 from app.jobs.liveness import Heartbeat
 from app.jobs.progress import RunProgress
 from app.jobs.records import Job, StepRow
+from app.jobs.resume import load_music, resume_point
 from app.jobs.store import JobStore
 from app.music.selection import TrainingMusic, genre_of, genres_to_load, training_music
 
@@ -156,7 +157,7 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
             try:
                 if on_started is not None:
                     on_started(job_id)
-                point = store.resume_point(job_id)
+                point = resume_point(store, job)  # the newest checkpoint that loads
                 resume_from = point[1] if point else None
                 if point is not None and point[0] >= job.config.epochs:
                     # Killed after its last epoch was saved and recorded but
@@ -166,7 +167,8 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
                 else:
                     if resume_from is not None:
                         store.add_event(job_id, f"Resuming from {resume_from.name}")
-                    data, inputs = _train_inputs((load_data or load_training_data)(job))
+                    data, inputs = _train_inputs(load_music(store, job,
+                                                            load_data or load_training_data))
                     from gan.training.loop import train
 
                     result = train(job.config, data, recorder,
