@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,11 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from gan.training.distributed import launch_port
 
 
 def run_once(preset: str, procs: int, steps: int, device: str) -> dict:
@@ -45,7 +40,8 @@ def run_once(preset: str, procs: int, steps: int, device: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="polyphony-bench-") as home:
         env["POLYPHONY_HOME"] = home
         cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={procs}",
-               f"--master_port={_free_port()}", "main.py", "train", "--preset", preset,
+               "--master_addr=127.0.0.1", f"--master_port={launch_port()}",
+               "main.py", "train", "--preset", preset,
                "--genre", "chorale", "--epochs", "1", "--set", f"steps_per_epoch={steps}",
                "--set", "log_every=10", "--set", f"device={device}", "--json"]
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)

@@ -13,6 +13,10 @@ critic updates + one generator update.
 - ``polyphony``: gan.training.wgan.Trainer, what gan.training.loop runs, on the same 84 rows.
 - ``polyphony+window``: the same on the pitch rows the data uses (what
   gan.training.loop actually does: chorales use 46 rows -> a 48-row window).
+- ``polyphony+window+graph`` (CUDA only, unless ``--no-graph``): the same
+  iteration replayed as one CUDA graph (gan.training.cuda_graph, what the
+  loop runs on an NVIDIA GPU); its warm-up and capture happen in the
+  untimed first round, and its notice (graph used, or why not) is printed.
 
     .venv/bin/python bench/bench_throughput.py --preset lab --rounds 3
     .venv/bin/python bench/bench_throughput.py --preset lab --device cuda --rounds 10
@@ -31,43 +35,44 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import torch  # noqa: E402
+import torch
 
 
 class EagerLoop:
-    """The plain PyTorch WGAN-GP loop a tutorial would write."""
+    """The plain PyTorch WGAN-GP loop a tutorial would write, on the same
+    models, batches and note decoding as gan.training.wgan.Trainer."""
 
     def __init__(self, G, D, data, batch_size, critic_updates, gp_weight, lr, betas, seed):
-        self.G, self.D, self.data = G, D, data
-        self.bs, self.k, self.gp_weight = batch_size, critic_updates, gp_weight
+        from gan.training.wgan import Trainer
+
+        self.G, self.D = G, D
+        self.k, self.gp_weight = critic_updates, gp_weight
         self.opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
         self.opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-        self.gen = torch.Generator(device=data.device).manual_seed(seed)
+        # Only for its batches (random pieces, noise) and its note decoding.
+        self.source = Trainer(G, D, self.opt_g, self.opt_d, gp_weight=gp_weight, data=data,
+                              rng=torch.Generator(device=data.device).manual_seed(seed),
+                              batch_size=batch_size)
         self.history: list[tuple[float, float]] = []
-
-    def _batch(self):
-        idx = torch.randint(len(self.data), (self.bs,), device=self.data.device, generator=self.gen)
-        real = self.data[idx].float()
-        z = torch.randn(self.bs, self.G.latent_size, device=self.data.device, generator=self.gen)
-        return real, z
 
     def iteration(self) -> None:
         for _ in range(self.k):
-            real, z = self._batch()
-            fake = self.G(real[:, 0], z)
+            b = self.source.batch()
+            real = b.piece()
+            n = real.shape[0]
+            fake = self.source.fake(b)[0]  # with its graph, detached below
             d_real = self.D(real)
             d_fake = self.D(fake.detach())
-            alpha = torch.rand(self.bs, 1, 1, 1, device=real.device, generator=self.gen)
+            alpha = torch.rand(n, 1, 1, 1, device=real.device, generator=self.source.rng)
             interp = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
             grad = torch.autograd.grad(self.D(interp).sum(), interp, create_graph=True)[0]
-            gp = ((grad.view(self.bs, -1).norm(2, dim=1) - 1) ** 2).mean()
+            gp = ((grad.view(n, -1).norm(2, dim=1) - 1) ** 2).mean()
             d_loss = d_fake.mean() - d_real.mean() + self.gp_weight * gp
             self.opt_d.zero_grad()
             d_loss.backward()
             self.opt_d.step()
             d_value = d_loss.item()
-        real, z = self._batch()
-        g_loss = -self.D(self.G(real[:, 0], z)).mean()
+        g_loss = -self.D(self.source.fake(self.source.batch())[0]).mean()
         self.opt_g.zero_grad()
         g_loss.backward()
         self.opt_g.step()
@@ -75,20 +80,26 @@ class EagerLoop:
 
 
 class PolyphonyLoop:
-    def __init__(self, G, D, data, batch_size, critic_updates, gp_weight, lr, betas, seed, autocast):
+    def __init__(self, G, D, data, batch_size, critic_updates, gp_weight, lr, betas, seed, autocast,
+                 graph: bool = False):
+        from gan.training.steps import EagerIterations
         from gan.training.wgan import Trainer
 
-        self.k = critic_updates
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
-        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=betas, capturable=graph)
+        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=betas, capturable=graph)
         self.trainer = Trainer(G, D, opt_g, opt_d, gp_weight=gp_weight, data=data,
                                rng=torch.Generator(device=data.device).manual_seed(seed),
                                batch_size=batch_size, autocast_dtype=autocast)
+        self.runner = EagerIterations(self.trainer, critic_updates)
+        self.notices: list[str] = []
+        if graph:
+            from gan.training.cuda_graph import GraphIterations
+
+            self.runner = GraphIterations(self.runner, data.device,
+                                          lambda text, level="info": self.notices.append(text))
 
     def iteration(self) -> None:
-        for _ in range(self.k):
-            self.trainer.critic_step()
-        self.trainer.generator_step()
+        self.runner(lambda: False)
 
 
 def sync(device) -> None:
@@ -104,14 +115,16 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=1, help="iterations per loop per round")
     parser.add_argument("--batch-size", type=int, default=0, help="override the preset's batch size")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    parser.add_argument("--no-graph", action="store_true", help="on CUDA, leave out the CUDA-graph loop")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
     from gan.config import preset
     from gan.data.corpus import Corpus
-    from gan.training.device import cpu_threads, device_label, resolve_device
+    from gan.data.roll import frames
     from gan.models import build_models
     from gan.models.pitch_window import PitchWindow
+    from gan.training.device import cpu_threads, device_label, resolve_device
 
     torch.set_num_threads(args.threads or cpu_threads())
     device = resolve_device(args.device)
@@ -124,9 +137,11 @@ def main() -> int:
     common = dict(batch_size=cfg.batch_size, critic_updates=cfg.critic_updates, gp_weight=cfg.gp_weight,
                   lr=cfg.generator_lr, betas=(cfg.beta1, cfg.beta2), seed=cfg.seed)
 
-    def models(pitches):
+    monophonic = bool((frames(full).sum(-1) <= 1).all())  # as gan.training.session decides
+
+    def models(rows):  # a number of pitch rows, or the PitchWindow (as training does)
         torch.manual_seed(cfg.seed)
-        G, D = build_models(cfg, full.shape[2], pitches)
+        G, D = build_models(cfg, full.shape[2], rows, monophonic)
         return G.to(device), D.to(device)
 
     data_full = torch.as_tensor(full, device=device)
@@ -134,14 +149,20 @@ def main() -> int:
     loops = {
         "eager": EagerLoop(*models(full.shape[3]), data_full, **common),
         "polyphony": PolyphonyLoop(*models(full.shape[3]), data_full, autocast=autocast, **common),
-        "polyphony+window": PolyphonyLoop(*models(window.size), data_window, autocast=autocast, **common),
+        "polyphony+window": PolyphonyLoop(*models(window), data_window, autocast=autocast, **common),
     }
-    monophonic = bool((full.sum(-1) <= 1).all())  # as gan.training.loop decides
-    for name in ("polyphony", "polyphony+window"):
-        loops[name].trainer.monophonic = monophonic
+    if device.type == "cuda" and not args.no_graph:
+        loops["polyphony+window+graph"] = PolyphonyLoop(*models(window), data_window,
+                                                        autocast=autocast, graph=True, **common)
     times: dict[str, list[float]] = {name: [] for name in loops}
-    for loop in loops.values():  # warm-up: allocator, kernels, lazy imports
-        loop.iteration()
+    from gan.training.cuda_graph import TIMED_REPLAYS, WARMUP
+
+    for name, loop in loops.items():  # warm-up: allocator, kernels, lazy imports (and the capture)
+        for _ in range(WARMUP + 1 + TIMED_REPLAYS if name.endswith("graph") else 1):
+            loop.iteration()
+    notices = {name: loop.notices for name, loop in loops.items() if getattr(loop, "notices", None)}
+    for name, texts in notices.items():
+        print(f"{name}: " + "; ".join(texts), flush=True)
     for round_ in range(1, args.rounds + 1):
         for name, loop in loops.items():
             sync(device)
@@ -158,6 +179,7 @@ def main() -> int:
         "pitch_rows": {"full": full.shape[3], "window": window.size},
         "seconds_per_iteration_median": median, "all": times,
         "speedup_vs_eager": {n: median["eager"] / median[n] for n in loops},
+        "notices": notices,
         "machine": f"{platform.machine()}, {cpu_threads()} cores", "load_average": os.getloadavg(),
         "torch": torch.__version__,
     }

@@ -79,7 +79,7 @@ def _events(stdout: str) -> list[dict]:
 def _assert_one_set_of_rows(store: JobStore, job_id: int, epochs: int, per_epoch: int) -> None:
     assert [e.epoch for e in store.epochs(job_id)] == list(range(1, epochs + 1))
     samples = store.samples(job_id)
-    assert sorted((s.epoch for s in samples)) == sorted(
+    assert sorted(s.epoch for s in samples) == sorted(
         e for e in range(1, epochs + 1) for _ in range(per_epoch))
     job = store.get(job_id)
     files = sorted(p.name for p in (Path(job.job_dir) / "samples").iterdir())

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan.training.device import cpu_threads, describe_devices, device_label, resolve_device
+from gan.training.device import (
+    cpu_threads,
+    describe_devices,
+    device_label,
+    resolve_device,
+)
 
 
 @pytest.mark.parametrize("cuda, mps, expected", [

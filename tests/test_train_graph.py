@@ -83,8 +83,8 @@ def test_a_runner_that_cannot_capture_trains_exactly_like_eager_and_says_so_once
                             torch.device("cpu"), lambda *a: notices.append(a), warmup=2)
     for step in range(6):
         assert torch.equal(graph(lambda: False), eager(lambda: False)), f"step {step + 1}"
-    assert notices == [("CUDA graph not used: the optimiser opt_g was not made capturable; "
-                        "training eagerly", "warning")]
+    why = "CUDA graph not used: the optimiser opt_g was not made capturable; training eagerly"
+    assert notices == [(why, "warning")]
     assert graph.name == "eager"
     with pytest.raises(Cancelled):
         graph(lambda: True)

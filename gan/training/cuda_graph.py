@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-from typing import Callable
+from collections.abc import Callable
 
 from gan.training.steps import Cancelled
 
@@ -163,7 +163,7 @@ class GraphIterations:
                     output = self.eager(lambda: False)
             finally:
                 torch.set_autocast_cache_enabled(cache)
-        except Exception as exc:  # anything: the run goes on eagerly
+        except Exception as exc:  # noqa: BLE001 -- anything: the run goes on eagerly
             _drop_partial_gradients(self.eager.trainer)
             return self._give_up(f"capture failed ({_short(exc)})", should_stop)
         self._graph, self._output = graph, output

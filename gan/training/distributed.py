@@ -264,9 +264,9 @@ def wrap(module, device, ranks: Ranks):
     copy is only used by itself, and it saves a collective per pass."""
     if not ranks.distributed:
         return module
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
     import inspect
+
+    from torch.nn.parallel import DistributedDataParallel as DDP
 
     ids = [device.index] if device.type == "cuda" else None
     # Newer torch renamed the switch (and warns about the old name).

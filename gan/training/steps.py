@@ -8,7 +8,7 @@ in ``gan.training.loop`` never changes with the way iterations are executed.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gan.config import TrainConfig
 
