@@ -67,6 +67,7 @@ def _unlock(home: Path) -> None:
 
 
 def test_read_only_data_folder_without_a_database(tmp_path):
+    """Nothing to browse and nothing can be made: a plain error."""
     home = tmp_path / "home"
     home.mkdir()
     home.chmod(0o555)  # r-x: nothing can be created inside
@@ -114,3 +115,33 @@ def test_full_disk_while_writing_a_job(polyphony_home):
     store = JobStore()
     assert [j.id for j in store.list()] == [first]  # nothing half-written
     store.close()
+
+
+def test_read_only_media_can_still_be_browsed(tmp_path):
+    """A data folder copied to read-only media: list and show work (read-only),
+    data info works, changing anything says why (issue 15, item 5)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    store = JobStore(home / "polyphony.db")
+    job = store.create("on a stick", preset("smoke"), ["genre=chorale"])
+    store.add_event(job, "written before the copy")
+    store.close()
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "a.mid").write_bytes((REPO / "packaging" / "smoke" / "scale.mid").read_bytes())
+    _lock_down(home)
+    try:
+        listed = _run_cli(["jobs", "list", "--json"], home, _without_root_overrides)
+        shown = _run_cli(["jobs", "show", str(job)], home, _without_root_overrides)
+        info = _run_cli(["data", "info", "--json"], home, _without_root_overrides)
+        imported = _run_cli(["data", "import", str(music), "--tag", "genre=mine"], home,
+                            _without_root_overrides)
+    finally:
+        _unlock(home)
+    assert listed.returncode == 0, listed.stderr
+    assert [j["name"] for j in __import__("json").loads(listed.stdout)] == ["on a stick"]
+    assert "shown read-only" in listed.stderr
+    assert shown.returncode == 0 and "written before the copy" in shown.stdout, shown.stderr
+    assert info.returncode == 0 and "chorale" in info.stdout, info.stderr
+    assert imported.returncode == 2 and "Traceback" not in imported.stderr
+    assert "cannot save the import" in imported.stderr and "read-only" in imported.stderr

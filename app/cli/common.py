@@ -18,16 +18,33 @@ class CommandError(Exception):
 
 
 def open_store():
-    """The job store, with crashed runs marked interrupted; StoreError as a
-    plain message."""
-    from app.jobs.store import JobStore, StoreError
+    """The job store for a command that changes something, with crashed
+    runs marked interrupted; a damaged or unwritable store as a plain
+    message (app.jobs.access)."""
+    from app.jobs.access import open_for_writing
+    from app.jobs.store import StoreError
 
     try:
-        store = JobStore()
-        store.recover_orphans()
+        return open_for_writing()
     except (StoreError, RuntimeError) as exc:
         raise CommandError(str(exc)) from None
-    return store
+
+
+def open_store_to_read():
+    """The job store for a command that only looks: read-only on read-only
+    media, still readable when damaged; its notes go to stderr."""
+    import sys
+
+    from app.jobs.access import open_for_reading
+    from app.jobs.store import StoreError
+
+    try:
+        opened = open_for_reading()
+    except (StoreError, RuntimeError) as exc:
+        raise CommandError(str(exc)) from None
+    for note in opened.notes:
+        print(note, file=sys.stderr)
+    return opened.store
 
 
 def print_json(obj: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 
 from app.cli.common import CommandError, parse_tag
 from app.music.catalog import DEFAULT_BARS
@@ -41,11 +42,22 @@ def run_info(args) -> int:
 
     if args.bars < 1:
         raise CommandError("--bars must be at least 1")
-    try:
-        corpus = load_library()
-    except DatasetFileError as exc:
-        raise CommandError(str(exc)) from exc
-    genres = genre_summary(corpus, args.bars)
+    from gan.data.limits import DataLimitWarning
+
+    with warnings.catch_warnings(record=True) as caught:  # a damaged import: said, not fatal
+        warnings.simplefilter("always", DataLimitWarning)
+        try:
+            corpus = load_library()
+            genres = genre_summary(corpus, args.bars)
+        except DatasetFileError as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:  # a data folder that is missing and cannot be made
+            from app.jobs.errors import friendly
+
+            raise CommandError(str(friendly(exc, exc.filename or "the data folder"))) from None
+    for note in dict.fromkeys(str(w.message) for w in caught
+                              if issubclass(w.category, DataLimitWarning)):
+        print(f"warning: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps({"genres": genres}))
         return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.cli.common import CommandError, num, open_store, print_json
+from app.cli.common import CommandError, num, open_store, open_store_to_read, print_json
 
 HELP = "list, inspect, resume, cancel or delete training jobs"
 
@@ -59,6 +59,16 @@ def register(sub) -> None:
     a.add_argument("--json", action="store_true", help="print one JSON object per event")
     a.set_defaults(func=cmd_run)
 
+    a = actions.add_parser("adopt", help="bring back job folders this database does not know "
+                                         "(their checkpoints say what each job was)")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_adopt)
+
+    a = actions.add_parser("recover", help="a damaged job database: keep it as a backup and "
+                                           "rebuild the jobs from their folders")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_recover)
+
 
 def _guarded(action):
     """Store problems and refused actions become one-line errors (exit 2)."""
@@ -79,7 +89,7 @@ def _when(t) -> str:
 def cmd_list(args) -> int:
     from app.jobs.store import job_summary
 
-    store = open_store()
+    store = open_store_to_read()
     try:
         jobs = _guarded(lambda: store.list(args.status))
     except ValueError as exc:
@@ -98,9 +108,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    store = open_store()
+    store = open_store_to_read()
     job = _guarded(lambda: store.get(args.id))
-    epochs, events = store.epochs(job.id), store.events(job.id)
+    epochs, events = _guarded(lambda: (store.epochs(job.id), store.events(job.id)))
     if args.json:
         out = job.to_json()
         out["epochs"] = [{"epoch": e.epoch, "step": e.step, "critic_loss": e.critic_loss,
@@ -109,7 +119,7 @@ def cmd_show(args) -> int:
                           "checkpoint_path": e.checkpoint_path, "metrics": e.metrics}
                          for e in epochs]
         out["samples"] = [{"epoch": s.epoch, "index": s.index, "path": s.path}
-                          for s in store.samples(job.id)]
+                          for s in _guarded(lambda: store.samples(job.id))]
         out["events"] = [{"time": e.time, "level": e.level, "message": e.message} for e in events]
         print_json(out)
         return 0
@@ -137,7 +147,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    from app.cli.train_cmd import run_foreground
+    from app.cli.train_cmd import check_device, run_foreground
 
     store = open_store()
     job = _guarded(lambda: store.get(args.id))
@@ -149,6 +159,7 @@ def cmd_resume(args) -> int:
             _guarded(lambda: store.resume(job.id))
         print(f"job {job.id} queued")
         return 0
+    check_device(job.config.device)  # a device that is not here: refused, job unchanged
     return run_foreground(store, job.id, args.json)
 
 
@@ -206,3 +217,50 @@ def cmd_run(args) -> int:
     if not args.json and code != 130:
         print("the queue is empty")
     return code
+
+
+def cmd_adopt(args) -> int:
+    """Rows rebuilt for job folders the database does not know (app.jobs.adopt)."""
+    from app.jobs.adopt import adopt_orphans
+
+    store = open_store()
+    report = _guarded(lambda: adopt_orphans(store))
+    if args.json:
+        print_json({"adopted": [{"folder": str(f), "id": i, "status": s, "epochs": n}
+                                for f, i, s, n in report.adopted],
+                    "refused": [{"folder": str(f), "reason": r} for f, r in report.refused]})
+        return 0
+    for folder, job_id, status, epochs in report.adopted:
+        print(f"job {job_id} ({status}, {epochs} epoch(s)) adopted from {folder}")
+    for folder, reason in report.refused:
+        print(f"not adopted: {folder}: {reason}")
+    if not report.adopted and not report.refused:
+        print("every job folder belongs to a job already")
+    return 0
+
+
+def cmd_recover(args) -> int:
+    """A damaged database is backed up and rebuilt from the job folders
+    (app.jobs.recovery); a sound one is left alone."""
+    from app.jobs.recovery import recover_store
+
+    report = _guarded(recover_store)
+    adopted = report.adopted
+    if args.json:
+        print_json({"recovered": report.recovered, "damage": report.damage,
+                    "backups": [str(p) for p in report.backups],
+                    "adopted": [{"folder": str(f), "id": i, "status": s, "epochs": n}
+                                for f, i, s, n in adopted.adopted],
+                    "refused": [{"folder": str(f), "reason": r} for f, r in adopted.refused]})
+        return 0
+    if not report.recovered:
+        print(f"the job database {report.database} is not damaged: nothing to recover "
+              f"(`python main.py jobs adopt` brings back folders it does not know)")
+        return 0
+    print(f"the damaged database ({report.damage}) is kept as {report.backups[0]}")
+    for folder, job_id, status, epochs in adopted.adopted:
+        print(f"job {job_id} ({status}, {epochs} epoch(s)) rebuilt from {folder}")
+    for folder, reason in adopted.refused:
+        print(f"not rebuilt: {folder}: {reason}")
+    print(f"{len(adopted.adopted)} job(s) rebuilt in a new {report.database}")
+    return 0

@@ -41,14 +41,37 @@ def register(sub) -> None:
 
 
 def build_config(args):
+    """The preset (quick when none is named; an empty name is refused) with
+    every --set and --epochs applied. Each assignment is checked on its own
+    and a setting given twice with two values is refused, so no bad or
+    contradicting value is ever dropped silently."""
     from gan.config import DEFAULT_PRESET, ConfigError, preset
 
     overrides = list(args.sets)
     if args.epochs is not None:
         overrides.append(f"epochs={args.epochs}")
     try:
-        return preset(args.preset or DEFAULT_PRESET).with_overrides(overrides)
+        base = preset(DEFAULT_PRESET if args.preset is None else args.preset.strip())
+        given: dict[str, str] = {}
+        for text in overrides:
+            base.with_overrides([text])
+            key, _, value = (part.strip() for part in text.partition("="))
+            if given.setdefault(key, value) != value:
+                raise ConfigError({key: f"{key} is given twice ({key}={given[key]} and "
+                                        f"{key}={value}): give it once"})
+        return base.with_overrides(overrides)
     except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def check_device(name: str) -> None:
+    """A device that is not here (``cuda`` without a GPU) is refused before
+    any job row is written (imports torch: train needs it anyway)."""
+    from gan.training.device import resolve_device
+
+    try:
+        resolve_device(name)
+    except ValueError as exc:
         raise CommandError(str(exc)) from None
 
 
@@ -84,6 +107,7 @@ def run(args) -> int:
         if not ranks.is_main:
             # Only rank 0 touches the job store; this rank learns the job from it.
             return _run_other_rank(config.device)
+    check_device(config.device)
     selection = check_music(tags, args.match, config.bars_per_sample)
     store = open_store()
     from app.jobs.store import StoreError

@@ -48,7 +48,10 @@ class GenreNotBuilt(LookupError):
 
 def imports_dir() -> Path:
     path = paths.datasets_dir() / "imports"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only media: nothing imported there (see datasets_dir)
+        pass
     return path
 
 

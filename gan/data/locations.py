@@ -33,7 +33,12 @@ def data_home() -> Path:
 
 
 def datasets_dir() -> Path:
-    """Genres built on demand and the user's imports live here."""
+    """Genres built on demand and the user's imports live here. Created on
+    first use where it can be; on read-only media a missing one is simply
+    empty (a writer then fails at its write, saying where)."""
     path = data_home() / "datasets"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
     return path
