@@ -46,11 +46,13 @@ def test_data_import_reports_and_info_sees_it(tmp_path, polyphony_home):
     report = json.loads(done.stdout)
     assert report["imported"] == [{"file": "clip.mid", "bars": 2}]
     assert report["skipped"][0]["file"] == "broken.mid"
-    assert report["skipped"][0]["reason"].startswith("unreadable MIDI")
+    # the reason names the problem ("unreadable MIDI: ...", "not a MIDI file (no MThd header)")
+    assert "MIDI" in report["skipped"][0]["reason"]
     info = json.loads(_main("data", "info", "--json", home=polyphony_home).stdout)
     assert info["genres"]["mine"]["pieces"] == 1 and info["genres"]["mine"]["composers"] == ["me"]
     text = _main("data", "import", str(folder), "--tag", "genre=mine", home=polyphony_home)
-    assert "imported 1 file" in text.stdout and "broken.mid: unreadable MIDI" in text.stdout
+    assert "imported 1 file" in text.stdout and "broken.mid: " in text.stdout
+    assert "MIDI" in text.stdout.split("broken.mid: ", 1)[1].splitlines()[0]
 
 
 @pytest.mark.parametrize("args, message", [

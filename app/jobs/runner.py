@@ -146,8 +146,7 @@ def run_job(job_id: int, store: JobStore | None = None,
 
 def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
                  on_event: Callable[[Event], None] | None,
-                 load_data: DataLoader | None,
-                 on_started: Callable[[int], None] | None = None) -> str:
+                 load_data: DataLoader | None) -> str:
     job_id = job.id
     recorder = _Recorder(store, job_id, on_event)
     status, reason = "failed", ""
@@ -155,8 +154,6 @@ def _run_claimed(store: JobStore, job: Job, should_stop: Callable[[], bool],
     try:
         with Heartbeat(lambda: store.heartbeat(job_id), store.close):
             try:
-                if on_started is not None:
-                    on_started(job_id)
                 point = resume_point(store, job)  # the newest checkpoint that loads
                 resume_from = point[1] if point else None
                 if point is not None and point[0] >= job.config.epochs:
@@ -227,4 +224,8 @@ def run_queue(store: JobStore, should_stop: Callable[[], bool],
             return
         if not store.claim(job.id):
             continue  # another worker took it first, or it was cancelled
-        _run_claimed(store, store.get(job.id), should_stop, on_event, load_data, on_job_started)
+        if on_job_started is not None:
+            # Told at once: the job reads "running" from here on, and the
+            # window, closing now, must know which job to keep queued.
+            on_job_started(job.id)
+        _run_claimed(store, store.get(job.id), should_stop, on_event, load_data)
