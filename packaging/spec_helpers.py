@@ -159,8 +159,26 @@ DROPPED_PATTERNS = [
 
 # torch's hook collects every torch module twice: compiled in the PYZ archive
 # and as .py source beside it (44 MiB), for TorchScript and torch.compile,
-# which read source code. The app uses neither: bytecode only.
-MODULE_COLLECTION_MODE = {"torch": "pyz"}
+# which read source code. The app uses neither: bytecode only, except the
+# modules that read their own source when imported: the config modules
+# (torch.utils._config_module looks for "# _compile_ignored" comments; without
+# the source `import torch` fails with "could not get source code") and the
+# ones whose @torch.jit._overload functions warn "Unable to retrieve source".
+SOURCE_NEEDED_TORCH_MODULES = [
+    "torch._dynamo.config",
+    "torch._export.config",
+    "torch._functorch.config",
+    "torch._inductor.config",
+    "torch._inductor.config_comms",
+    "torch.compiler.config",
+    "torch.distributed.config",
+    "torch.fx.experimental._config",
+    "torch.utils.serialization.config",
+    "torch.functional",
+    "torch.nn.functional",
+    "torch.nn.modules.rnn",
+]
+MODULE_COLLECTION_MODE = {"torch": "pyz"} | {name: "pyz+py" for name in SOURCE_NEEDED_TORCH_MODULES}
 
 # Libraries whose symbol tables are large (109 MiB together; 85 MiB in
 # libtorch_cpu.so alone) and strip safely: `strip --strip-unneeded` keeps the
