@@ -111,6 +111,24 @@ def test_filters_drop_unused_parts_of_real_torch_and_qt():
     assert helpers.is_dropped("PySide6/Qt/plugins/platformthemes/libqgtk3.so")
 
 
+def test_torch_modules_that_read_their_own_source_keep_it():
+    # torch.utils._config_module reads a config module's source when it is
+    # imported; in a bytecode-only torch that import fails. A torch upgrade
+    # that adds a config module must add it to the list.
+    site = _site_packages()
+    readers = set()
+    for path in (site / "torch").rglob("*.py"):
+        if "testing" in path.parts or path.name == "_config_module.py":
+            continue
+        if "install_config_module(" in path.read_text(encoding="utf-8", errors="replace"):
+            readers.add(".".join(path.relative_to(site).with_suffix("").parts))
+    assert readers, "expected torch config modules"
+    assert readers <= set(helpers.SOURCE_NEEDED_TORCH_MODULES), readers - set(helpers.SOURCE_NEEDED_TORCH_MODULES)
+    assert helpers.MODULE_COLLECTION_MODE["torch"] == "pyz"
+    for name in helpers.SOURCE_NEEDED_TORCH_MODULES:
+        assert helpers.MODULE_COLLECTION_MODE[name] == "pyz+py"
+
+
 def test_filters_keep_what_the_app_needs():
     site = _site_packages()
     for pattern in helpers.REQUIRED_PATTERNS:
