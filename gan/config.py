@@ -35,92 +35,93 @@ class FieldSpec:
     high_open: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""  # plain words for tooltips and --help
+    label: str = ""  # the New Job form's name for it, used in messages
 
 
 # Plain-words help is written for musicians: what the knob does to the music
 # and to the time training takes.
 SPECS: dict[str, FieldSpec] = {
-    "architecture": FieldSpec(str, choices=ARCHITECTURES, help=(
+    "architecture": FieldSpec(str, choices=ARCHITECTURES, label="Architecture", help=(
         "unet: writes three voices to go with a melody you give it "
         "(accompaniment). musegan: writes all four voices from nothing.")),
-    "epochs": FieldSpec(int, 1, 100_000, help=(
+    "epochs": FieldSpec(int, 1, 100_000, label="Epochs", help=(
         "How many times training goes over the chosen music. More epochs: "
         "more time, usually better pieces, until it stops improving.")),
-    "batch_size": FieldSpec(int, 1, 4096, help=(
+    "batch_size": FieldSpec(int, 1, 4096, label="Batch size", help=(
         "Pieces looked at together in one step. Larger batches give smoother "
         "learning and use more memory; on a CPU, 16-64 is sensible.")),
-    "generator_lr": FieldSpec(float, 0.0, 1.0, low_open=True, help=(
+    "generator_lr": FieldSpec(float, 0.0, 1.0, low_open=True, label="Composer learning rate", help=(
         "How big a step the composer (generator) takes when it learns. Too high "
         "and the music turns to noise; too low and it learns slowly.")),
-    "critic_lr": FieldSpec(float, 0.0, 1.0, low_open=True, help=(
+    "critic_lr": FieldSpec(float, 0.0, 1.0, low_open=True, label="Critic learning rate", help=(
         "How big a step the critic takes when it learns to tell real music "
         "from generated music.")),
-    "beta1": FieldSpec(float, 0.0, 1.0, high_open=True, help=(
+    "beta1": FieldSpec(float, 0.0, 1.0, high_open=True, label="Adam beta1", help=(
         "Adam momentum. 0.5 is the usual value for GANs; higher values make "
         "learning steadier but slower to react.")),
-    "beta2": FieldSpec(float, 0.0, 1.0, high_open=True, help=(
+    "beta2": FieldSpec(float, 0.0, 1.0, high_open=True, label="Adam beta2", help=(
         "Adam's memory of gradient size. 0.9 is the usual value for WGAN-GP.")),
-    "critic_updates": FieldSpec(int, 1, 50, help=(
+    "critic_updates": FieldSpec(int, 1, 50, label="Critic updates per step", help=(
         "Critic steps per composer step. 5 is the classic WGAN-GP value; "
         "each extra update makes a step slower.")),
-    "gp_weight": FieldSpec(float, 0.0, 1000.0, help=(
+    "gp_weight": FieldSpec(float, 0.0, 1000.0, label="Gradient-penalty weight", help=(
         "Gradient-penalty weight: keeps the critic smooth so training stays "
         "stable. 10 is the standard value.")),
-    "reconstruction_weight": FieldSpec(float, 0.0, 10_000.0, help=(
+    "reconstruction_weight": FieldSpec(float, 0.0, 10_000.0, label="Reconstruction weight", help=(
         "Accompaniment only: how strongly the composer is also pulled towards "
         "the real voices that go with each training melody (as in pix2pix). "
         "0 = critic alone. 100 makes a CPU run learn chorale style in minutes; "
         "higher values copy the training pieces more and vary less.")),
-    "transpose": FieldSpec(int, 0, 12, help=(
+    "transpose": FieldSpec(int, 0, 12, label="Transpose", help=(
         "Moves each training piece up and down by up to this many semitones "
         "(only as far as every voice stays in its usual range), so the model "
         "learns how voices move rather than the pieces themselves. 0 = off.")),
-    "ema_decay": FieldSpec(float, 0.0, 0.9999, help=(
+    "ema_decay": FieldSpec(float, 0.0, 0.9999, label="Composer weight averaging (EMA decay)", help=(
         "Samples, scores and Compose use an average of the composer's recent "
         "weights, which writes steadier music. 0.99 averages over roughly the "
         "last 100 steps; 0 = use the latest weights.")),
-    "latent_size": FieldSpec(int, 1, 1024, help=(
+    "latent_size": FieldSpec(int, 1, 1024, label="Latent size", help=(
         "Size of the random 'idea' each piece starts from. Larger gives more "
         "variety, and a bigger model.")),
-    "width": FieldSpec(int, 2, 512, help=(
+    "width": FieldSpec(int, 2, 512, label="Model width", help=(
         "Model width (channels). Wider models can learn richer music but "
         "train more slowly: time grows roughly with the square of the width.")),
-    "bars_per_sample": FieldSpec(int, 1, 16, help=(
+    "bars_per_sample": FieldSpec(int, 1, 16, label="Bars per piece", help=(
         "Length, in 4/4 bars, of the pieces the model learns from and writes. "
         "Longer pieces take more time per step.")),
-    "seed": FieldSpec(int, 0, 2**31 - 1, help=(
+    "seed": FieldSpec(int, 0, 2**31 - 1, label="Random seed", help=(
         "Starting point of the random numbers. On the CPU, the same seed and "
         "settings give the same run on the same machine and software (the "
         "thread count, fixed per machine, is part of it); on a GPU, runs "
         "with the same seed may differ slightly.")),
-    "device": FieldSpec(str, help=(
+    "device": FieldSpec(str, label="Device", help=(
         "Where to train: auto picks an NVIDIA GPU (cuda), then an Apple GPU "
         "(mps), then the CPU.")),
-    "steps_per_epoch": FieldSpec(int, 0, 1_000_000, help=(
+    "steps_per_epoch": FieldSpec(int, 0, 1_000_000, label="Steps per epoch", help=(
         "Steps in one epoch; 0 means one full pass over the chosen music.")),
-    "eval_share": FieldSpec(float, 0.0, 0.5, help=(
+    "eval_share": FieldSpec(float, 0.0, 0.5, label="Pieces kept out to score", help=(
         "Share of the pieces kept out of training, so the model is also scored "
         "on melodies it has never seen (the honest score). 0 = train on all.")),
-    "interval_critic": FieldSpec(int, 0, 1, help=(
+    "interval_critic": FieldSpec(int, 0, 1, label="Critic hears voice intervals", help=(
         "1: the critic also listens to the intervals between every two voices "
         "step by step, so it can hear parallel fifths and octaves and teach the "
         "composer to avoid them. 0: it sees only the piano roll.")),
-    "judge_genre": FieldSpec(int, 0, 1, help=(
+    "judge_genre": FieldSpec(int, 0, 1, label="Judge genre fidelity", help=(
         "1: a genre classifier, trained once on the real music of every genre, "
         "says at each epoch how many pieces sound like the job's genre (genre "
         "fidelity). 0: skip it.")),
-    "keep_every": FieldSpec(int, 0, 100_000, help=(
+    "keep_every": FieldSpec(int, 0, 100_000, label="Keep a checkpoint every N epochs", help=(
         "Checkpoints kept on disk: the latest, the best so far, and one every "
         "this many epochs (1 = every epoch, 0 = only the latest and the best).")),
-    "samples_per_epoch": FieldSpec(int, 1, 64, help=(
+    "samples_per_epoch": FieldSpec(int, 1, 64, label="Pieces saved per epoch", help=(
         "Pieces saved as MIDI at each epoch for you to listen to.")),
-    "metric_samples": FieldSpec(int, 4, 4096, help=(
+    "metric_samples": FieldSpec(int, 4, 4096, label="Pieces measured per epoch", help=(
         "Pieces generated at each epoch to measure the music metrics and the "
         "similarity index. More: steadier numbers, slower epochs.")),
-    "log_every": FieldSpec(int, 1, 100_000, help=(
+    "log_every": FieldSpec(int, 1, 100_000, label="Log losses every N steps", help=(
         "Steps between loss read-outs. Reading losses costs a little time "
         "on a GPU.")),
-    "cuda_graph": FieldSpec(int, 0, 1, help=(
+    "cuda_graph": FieldSpec(int, 0, 1, label="Replay steps as a CUDA graph", help=(
         "NVIDIA GPUs only: 1 records a training step once and replays it "
         "(up to 2.6 times faster steps for small models on an H100); 0 runs "
         "every step the plain way (for comparisons, or if a GPU misbehaves).")),
@@ -210,6 +211,12 @@ class TrainConfig:
         return dataclasses.replace(self, **parsed).validate()
 
 
+def label_of(name: str) -> str:
+    """The form's name for a setting ("Batch size" for batch_size)."""
+    spec = SPECS.get(name)
+    return spec.label if spec is not None and spec.label else name.replace("_", " ").capitalize()
+
+
 def parse_value(name: str, raw: Any) -> Any:
     """Turn text into the field's type, with a message naming the field."""
     spec = SPECS[name]
@@ -222,45 +229,66 @@ def parse_value(name: str, raw: Any) -> Any:
             return float(raw)
     except ValueError:
         kind = "a whole number" if spec.kind is int else "a number"
-        raise ValueError(f"{name} = {raw!r} is not {kind}") from None
+        raise ValueError(f"{name} = {raw!r} is not {kind}: {label_of(name)} must be "
+                         f"{allowed_text(name)}") from None
     return raw
 
 
+def _number(value: float) -> str:
+    """1e-05 stays short; 100000 reads 100,000."""
+    if float(value).is_integer() and abs(value) >= 1000:
+        return f"{int(value):,}"
+    return f"{value:g}"
+
+
 def allowed_text(name: str) -> str:
+    """What a setting may be, in plain words ("a whole number from 1 to 4,096")."""
     spec = SPECS[name]
     if spec.choices:
         return "one of " + ", ".join(spec.choices)
     if name == "device":
         return "auto, cpu, cuda, cuda:N or mps"
     kind = "a whole number" if spec.kind is int else "a number"
-    lo = "more than" if spec.low_open else "from"
-    hi = "below" if spec.high_open else "to"
-    return f"{kind} {lo} {spec.low:g} {hi} {spec.high:g}"
+    low, high = _number(spec.low), _number(spec.high)
+    if spec.low_open:
+        return f"{kind} above {low}, at most {high}"
+    if spec.high_open:
+        return f"{kind} from {low} up to (not including) {high}"
+    return f"{kind} from {low} to {high}"
+
+
+def field_problem(name: str, value: Any) -> str:
+    """'' when ``value`` is allowed for ``name``, else the reason in the
+    form's words ("Batch size must be a whole number from 1 to 4,096")."""
+    if _allowed(name, value):
+        return ""
+    return f"{label_of(name)} must be {allowed_text(name)}"
 
 
 def check_field(name: str, value: Any) -> str:
-    """'' when ``value`` is allowed for ``name``, else the reason."""
+    """'' when ``value`` is allowed for ``name``, else the reason naming the
+    setting as the command line spells it (``batch_size = 0: Batch size
+    must be ...``), for ``--set`` and the library's errors."""
+    problem = field_problem(name, value)
+    return f"{name} = {value!r}: {problem}" if problem else ""
+
+
+def _allowed(name: str, value: Any) -> bool:
     spec = SPECS[name]
-    bad = f"{name} = {value!r} is not allowed: must be {allowed_text(name)}"
     if spec.kind is str:
-        if not isinstance(value, str):
-            return bad
-        if spec.choices and value not in spec.choices:
-            return bad
-        if name == "device" and not _DEVICE_RE.match(value):
-            return bad
-        return ""
+        return (isinstance(value, str) and (not spec.choices or value in spec.choices)
+                and (name != "device" or bool(_DEVICE_RE.match(value))))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return bad
+        return False
     if spec.kind is int and not float(value).is_integer():
-        return bad
+        return False
     if value != value or value in (float("inf"), float("-inf")):
-        return bad
+        return False
     if spec.low is not None and (value < spec.low or (spec.low_open and value == spec.low)):
-        return bad
+        return False
     if spec.high is not None and (value > spec.high or (spec.high_open and value == spec.high)):
-        return bad
-    return ""
+        return False
+    return True
 
 
 # Presets. ``quick`` is the CPU default; ``smoke`` is for tests (seconds);

@@ -35,7 +35,7 @@ def _jobs():
 
 @pytest.mark.parametrize("extra, message", [
     (["--set", "batch_size=0"],
-     "batch_size = 0 is not allowed: must be a whole number from 1 to 4096"),
+     "batch_size = 0: Batch size must be a whole number from 1 to 4,096"),
     (["--set", "loudness=11"], "unknown setting 'loudness'"),
     (["--set", "batch_size=16", "loudness=11"], "unknown setting 'loudness'"),
     (["--set", "nonsense"], "'nonsense' is not of the form field=value"),

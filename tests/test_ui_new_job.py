@@ -25,11 +25,17 @@ def test_invalid_value_shows_message_and_disables_start(dialog):
     assert dialog.start_button.isEnabled()
     dialog.form.set_value("batch_size", "0")
     message = dialog.form.messages["batch_size"]
-    assert message.isVisible() and "batch_size" in message.text() and "from 1" in message.text()
+    # the form's own words, never the internal name
+    assert message.isVisible()
+    assert message.text() == "Batch size must be a whole number from 1 to 4,096"
     assert not dialog.start_button.isEnabled() and not dialog.queue_button.isEnabled()
-    assert "batch_size" in dialog.summary.text()
+    assert "Batch size must be" in dialog.summary.text() and "batch_size" not in dialog.summary.text()
     dialog.form.set_value("generator_lr", "fast")
-    assert "is not a number" in dialog.form.messages["generator_lr"].text()
+    assert dialog.form.messages["generator_lr"].text() == \
+        "Composer learning rate must be a number above 0, at most 1"
+    dialog.form.set_value("epochs", "")
+    assert dialog.form.messages["epochs"].text().startswith("Epochs is empty")
+    dialog.form.set_value("epochs", "20")
     dialog.form.set_value("batch_size", "16")
     dialog.form.set_value("generator_lr", "0.0005")
     assert not dialog.form.messages["batch_size"].isVisible()

@@ -2,7 +2,8 @@
 
 Fields are plain text boxes on purpose: a spin box silently clamps what the
 user types, while here a bad value stays visible with the reason beside it
-(from ``gan.config.check_field``) and the dialog's Start button is disabled.
+in the form's own words (``gan.config.field_problem``: "Batch size must be a
+whole number from 1 to 4,096") and the dialog's Start button is disabled.
 Tooltips are the config's own plain-words help.
 """
 
@@ -13,7 +14,7 @@ import dataclasses
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from gan.config import SPECS, TrainConfig, check_field, parse_value
+from gan.config import SPECS, TrainConfig, allowed_text, field_problem, label_of
 
 # (group title, [(field, label)]) in the order a musician meets them.
 GROUPS = (
@@ -42,7 +43,7 @@ GROUPS = (
 # A setting the library gains before it is placed above still gets a field
 # (its name as the label), so the form never lacks one and never fails.
 _PLACED = {name for _, items in GROUPS for name, _ in items} | {"architecture", "device"}
-_UNPLACED = [(name, name.replace("_", " ").capitalize()) for name in SPECS if name not in _PLACED]
+_UNPLACED = [(name, label_of(name)) for name in SPECS if name not in _PLACED]
 if _UNPLACED:
     GROUPS = GROUPS + (("More settings", _UNPLACED),)
 FORM_FIELDS = tuple(name for _, items in GROUPS for name, _ in items)
@@ -110,11 +111,17 @@ class ConfigForm(QWidget):
         self.edits[name].setText(text)
 
     def _parse(self, name: str):
+        """The field's value, or ValueError saying in plain words what it must be."""
         text = self.edits[name].text().strip()
+        spec = SPECS[name]
+        try:
+            value = spec.kind(text) if spec.kind in (int, float) else text
+        except ValueError:
+            value = None
+        message = field_problem(name, value) if value is not None else \
+            f"{label_of(name)} must be {allowed_text(name)}"
         if not text:
-            raise ValueError(f"{name} is empty: it must be {_allowed(name)}")
-        value = parse_value(name, text)
-        message = check_field(name, value)
+            message = f"{label_of(name)} is empty: it must be {allowed_text(name)}"
         if message:
             raise ValueError(message)
         return value
@@ -150,8 +157,3 @@ class ConfigForm(QWidget):
         config = dataclasses.replace(base, **values)
         return None if config.problems() else config
 
-
-def _allowed(name: str) -> str:
-    from gan.config import allowed_text
-
-    return allowed_text(name)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from gan.config import ARCHITECTURES, DEFAULT_PRESET, PRESETS, SPECS, TrainConfig, check_field
+from gan.config import ARCHITECTURES, DEFAULT_PRESET, PRESETS, SPECS, TrainConfig, field_problem
 
 from app.estimate import describe_estimate, device_kind
 from app.jobs.submit import JobRequest
@@ -236,11 +236,11 @@ class NewJobDialog(QDialog):
     def problems(self) -> list[str]:
         found = list(self.form.problems().values())
         device = self.device_combo.currentData() or "auto"
-        if check_field("device", device):
-            found.append(check_field("device", device))
+        if field_problem("device", device):
+            found.append(field_problem("device", device))
         if self._devices is not None and device not in ("auto",) and \
                 device not in [d["name"] for d in self._devices]:
-            found.append(f"device {device!r} is not available on this machine")
+            found.append(f"The device {device} is not available on this machine: pick another")
         tag_problem = self.tag_picker.problem()
         if tag_problem:
             found.append(tag_problem)
