@@ -1,4 +1,4 @@
-"""`python main.py data info|build|import`: the dataset from the command line."""
+"""`python main.py data info|build|import|export`: the dataset from the command line."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def register(sub) -> None:
                      help="tag for every imported piece (genre=NAME is required; repeatable)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(func=run_import)
+
+    export = data_sub.add_parser("export", help="write a genre's training music as MIDI files "
+                                                "(one four-voice file per segment)")
+    export.add_argument("--genre", required=True, help="chorale, string_quartet, an imported genre, ...")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder for the MIDI files")
+    export.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="write at most N files (default: every segment)")
+    export.add_argument("--bars", type=int, default=DEFAULT_BARS,
+                        help=f"bars per file, as a job trains on them (default {DEFAULT_BARS})")
+    export.set_defaults(func=run_export)
 
 
 def run_info(args) -> int:
@@ -135,4 +145,19 @@ def run_import(args) -> int:
     print(f"skipped {len(report.skipped)} file(s)")
     for name, reason in report.skipped:
         print(f"  - {name}: {reason}")
+    return 0
+
+
+def run_export(args) -> int:
+    from app.music.export import ExportProblem, export_training_music
+
+    if args.bars < 1:
+        raise CommandError("--bars must be at least 1")
+    try:
+        report = export_training_music(args.genre, args.out, limit=args.limit, bars_per_sample=args.bars,
+                                       progress=ProgressPrinter(f"export {args.genre}", 10))
+    except ExportProblem as exc:
+        raise CommandError(str(exc)) from None
+    print(f"wrote {len(report.files)} MIDI file(s) of {args.genre} ({args.bars} bars each) "
+          f"to {report.folder}")
     return 0
