@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
 
 from app.ui.icons import standard
+from app.ui.music_export import open_music_export
 
 
 @dataclass
@@ -28,6 +29,7 @@ class WindowActions:
     refresh: QAction
     quit: QAction
     about: QAction
+    export_music: QAction
 
     def update(self, status: str, selected: bool, queued: bool, host_running: bool) -> None:
         """Enable what makes sense for the selected job's ``status``."""
@@ -76,6 +78,9 @@ def build_actions(window) -> WindowActions:
                   "Read the job list again"),
         quit=a(window, "Quit", window.close, QKeySequence.Quit, None, "Close Polyphony"),
         about=a(window, "About Polyphony", window.about, None, None, ""),
+        export_music=a(window, "Export training music as MIDI…", lambda: open_music_export(window),
+                       None, None, "Write a genre's training music as MIDI files, to hear "
+                       "what a model learns from"),
     )
     _place(window, actions)
     return actions
@@ -92,6 +97,7 @@ def _place(window, act: WindowActions) -> None:
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
     file_menu.addAction(act.new)
+    file_menu.addAction(act.export_music)
     file_menu.addSeparator()
     file_menu.addAction(act.quit)
     job_menu = menu.addMenu("&Job")
