@@ -13,10 +13,11 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from gan.config import DEFAULT_PRESET
+
 from app.jobs.errors import InvalidTransition, StoreError
 from app.jobs.submit import JobRequest, submit
-from app.ui import ui_settings
-from app.ui.new_job_dialog import NewJobDialog
+from app.ui.new_job_dialog import FIRST_JOB_TAGS, NewJobDialog
 
 
 class JobActions:
@@ -39,8 +40,10 @@ class JobActions:
             dialog.set_devices(devices, error)
 
     def make_dialog(self, clone_of=None) -> NewJobDialog:
-        config, tags, mode, preset = ui_settings.load_last_job()
-        name = ""
+        """A New Job dialog on the ``quick`` preset and chorales, or with
+        ``clone_of``'s settings: the last job's settings are never reused
+        silently (Clone is the way to reuse them)."""
+        config, tags, mode, preset, name = None, list(FIRST_JOB_TAGS), "any", DEFAULT_PRESET, ""
         if clone_of is not None:
             config, tags, mode, preset = clone_of.config, clone_of.tags, clone_of.tag_mode, None
             name = f"{clone_of.name} (again)"
@@ -56,11 +59,11 @@ class JobActions:
 
     def new_job(self, clone_of=None) -> None:
         dialog = self.make_dialog(clone_of)
-        dialog.accepted.connect(lambda: self.submit(dialog.request, dialog.preset_combo.currentData()))
+        dialog.accepted.connect(lambda: self.submit(dialog.request))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
 
-    def submit(self, request: JobRequest, preset: str = "custom") -> int:
+    def submit(self, request: JobRequest) -> int:
         """Create the job from a filled-in New Job dialog (and start it)."""
         window = self.window
         try:
@@ -68,7 +71,6 @@ class JobActions:
         except (StoreError, ValueError) as exc:
             QMessageBox.warning(window, "Could not create the job", str(exc))
             return 0
-        ui_settings.save_last_job(request.config, request.tags, request.tag_mode, preset)
         window.refresh()
         window.job_list.select_job(job_id)
         if request.start_now:

@@ -230,8 +230,8 @@ class MainWindow(QMainWindow):
     def new_job(self, clone_of=None) -> None:
         self.jobs.new_job(clone_of)
 
-    def submit(self, request: JobRequest, preset: str = "custom") -> int:
-        return self.jobs.submit(request, preset)
+    def submit(self, request: JobRequest) -> int:
+        return self.jobs.submit(request)
 
     def cancel_selected(self) -> None:
         self.jobs.cancel()

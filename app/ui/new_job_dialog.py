@@ -31,6 +31,9 @@ PRESET_TIPS = {
 ARCH_LABELS = {"unet": "Accompaniment (U-Net): melody in, three voices out",
                "musegan": "MuseGAN: four voices from nothing"}
 CUSTOM = "custom"
+# What a new job learns from unless the user ticks otherwise: the built-in
+# chorales (a few minutes on a laptop with the quick preset).
+FIRST_JOB_TAGS = ("genre=chorale",)
 
 
 class NewJobDialog(QDialog):
