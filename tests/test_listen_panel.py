@@ -106,6 +106,68 @@ def test_follow_latest_epoch_moves_a_to_new_samples(qtbot, panel, samples, tmp_p
     assert panel.current_item() == newer  # the same job's newest, not another job's
 
 
+def test_unticked_follow_stays_off_and_a_chosen_epoch_stays_chosen(qtbot, panel, samples, tmp_path):
+    """What a running job's Samples tab does at every epoch end: new sources,
+    then follow_running. The user's choice survives it."""
+    panel.set_sources(samples[:1])
+    panel.follow_running(7)
+    assert panel.follow_box.isChecked()
+    qtbot.mouseClick(panel.follow_box, Qt.LeftButton)  # the user unticks it
+    assert not panel.following()
+    panel.add_source(samples[1])
+    panel.follow_running(7)  # the next epoch arrives
+    assert not panel.follow_box.isChecked() and panel.current_item().epoch == 1
+    # ticked again, then an epoch chosen by hand: following stops, the choice stays
+    qtbot.mouseClick(panel.follow_box, Qt.LeftButton)
+    assert panel.following() and panel.current_item().epoch == 2
+    panel.choose_a(0)
+    assert not panel.follow_box.isChecked() and panel.current_item().epoch == 1
+    newer = SampleItem("epoch 3", write_sample(tmp_path / "epoch_3.mid", bars=4, seed=3), epoch=3, job_id=7)
+    panel.add_source(newer)
+    panel.follow_running(7)
+    assert panel.current_item().epoch == 1 and panel.a_combo.currentIndex() == 0
+    # another job (never declined) is followed
+    other = SampleItem("other", write_sample(tmp_path / "other.mid", bars=4, seed=9), epoch=4, job_id=8)
+    panel.set_sources([other])
+    panel.follow_running(8)
+    assert panel.following()
+
+
+def test_playback_never_switches_piece_by_itself(qtbot, panel, samples, tmp_path):
+    panel.set_sources(samples[:1])
+    panel.follow_latest(True)
+    panel.play()
+    qtbot.waitUntil(lambda: panel.position_steps() > 1.0, timeout=3000)
+    notes = panel.roll.notes.tolist()
+    panel.add_source(samples[1])  # a new epoch ends while A plays
+    assert panel.current_item().epoch == 1 and panel.active_player().state == "playing"
+    assert panel.roll.notes.tolist() == notes  # the notes under the playhead stay
+    assert panel.waiting_sample() == samples[1]
+    assert "epoch 2 next" in panel.follow_box.text()
+    panel.pause()
+    panel.add_source(SampleItem("epoch 3", write_sample(tmp_path / "e3.mid", bars=4, seed=3), epoch=3,
+                                job_id=7))
+    assert panel.current_item().epoch == 1  # paused part-way: still the same piece
+    panel.stop()  # playback stops: the newest epoch moves in
+    qtbot.waitUntil(lambda: panel.current_item().epoch == 3, timeout=3000)
+    assert panel.waiting_sample() is None and panel.follow_box.text() == "Play latest epoch"
+
+
+def test_play_button_says_pause_after_switching_a_and_b(qtbot, panel, samples):
+    panel.set_sources(samples)
+    panel.select(0, 1)
+    panel.play()
+    assert panel.transport.play_button.text() == "Pause"
+    qtbot.keyClick(panel, Qt.Key_X)
+    assert panel.active_side == "B" and panel.active_player().state == "playing"
+    assert panel.transport.play_button.text() == "Pause"
+    qtbot.keyClick(panel, Qt.Key_Space)  # pauses B, as the button said
+    assert panel.active_player().state == "paused"
+    assert panel.transport.play_button.text() == "Play"
+    panel.switch_ab()
+    assert panel.transport.play_button.text() == "Play"
+
+
 def test_reference_sample_plays_beside_generated(qtbot, panel, samples, tmp_path):
     reference = SampleItem("BWV 269 bars 1-4", write_sample(tmp_path / "ref.mid", bars=4, seed=42),
                            kind="reference")

@@ -176,7 +176,7 @@ class JobDetail(QTabWidget):
                                 job.id, "generated") for r in rows]
             self.listen.set_sources(items)
             if job is not None and job.status == "running":
-                self.listen.follow_latest(True)
+                self.listen.follow_running(job.id)
         else:
             self.samples_fallback.set_samples(job, rows)
 

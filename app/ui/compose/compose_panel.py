@@ -135,7 +135,7 @@ class ComposePanel(QWidget):
         self.take_list.setToolTip("Takes: click to play it as A; tick to keep it")
         self.take_list.itemChanged.connect(self._on_item_changed)
         self.take_list.currentRowChanged.connect(self._on_take_selected)
-        self.listen = ListenPanel(use_device=use_device)
+        self.listen = ListenPanel(use_device=use_device, follow=False)  # takes are not epochs
         self.listen.errorOccurred.connect(self._show_error)
         self.listen.exported.connect(lambda p: self.message_label.setText(f"Exported {p}"))
         split = QSplitter(Qt.Vertical)

@@ -89,11 +89,15 @@ class ABPlayers(QObject):
         current, target = self.player(self.side), self.player(side)
         steps = current.position_steps() if current.score is not None else 0.0
         was_playing = current.state == PLAYING
+        # The heard side changes first: the pause of the side left behind is
+        # then not reported as the transport's state (the Play button read
+        # "Play" while B played).
+        self.side = side
         current.pause()
         target.seek_steps(steps)
         if was_playing:
             target.play()
-        self.side = side
+        self.stateChanged.emit(target.state)
 
     def seek_steps(self, steps: float) -> None:
         p = self.active()

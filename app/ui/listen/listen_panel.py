@@ -2,7 +2,12 @@
 
 Embedding: ``panel = ListenPanel()``, ``panel.set_sources([SampleItem(...), ...])``;
 ``panel.select(a, b)`` picks by index; ``panel.follow_latest(True)`` keeps A on the
-newest epoch of a running job as samples arrive through ``add_source``.
+newest epoch of a running job as samples arrive through ``add_source``, and
+``panel.follow_running(job_id)`` does so unless the user turned it off for that
+job (unticked the box or chose an epoch for A: a chosen epoch stays chosen).
+Following never changes the piece under a playing (or paused) playhead: the
+newest epoch waits until playback stops. ``ListenPanel(follow=False)`` has no
+such box (takes are not epochs).
 Keys: Space play/pause, X switch A/B (the playhead keeps its place in the music),
 Home stop, L loop, +/- zoom. ``shutdown()`` (or closing the widget) stops sound
 and every thread the panel started.
@@ -22,16 +27,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.audio.availability import audio_status
+from app.audio.player import PAUSED, PLAYING, STOPPED
 from app.audio.score import Score, ScoreError, load_score
 from app.audio.soundfonts import SoundfontError, available_soundfonts, check_soundfont_file
 from app.ui.listen.ab_players import ABPlayers
 from app.ui.listen.export_actions import Mix, SampleExporter
 from app.ui.listen.piano_roll import PianoRollView
-from app.ui.listen.samples import SampleItem, latest_index
+from app.ui.listen.follow import EpochFollower
+from app.ui.listen.samples import SampleItem
 from app.ui.listen.track_strip import TrackStrip
 from app.ui.listen.transport import TransportBar
 from app.ui.rows import hbox
@@ -44,10 +51,11 @@ class ListenPanel(QWidget):
     exported = Signal(str)  # path written
     sideChanged = Signal(str)  # "A" / "B"
 
-    def __init__(self, parent: QWidget | None = None, use_device: bool = True):
+    def __init__(self, parent: QWidget | None = None, use_device: bool = True, follow: bool = True):
         super().__init__(parent)
         self._items: list[SampleItem] = []
-        self._follow = False
+        self.follower = EpochFollower(self.sources, lambda: self._loaded["A"],
+                                      lambda i: self._choose("A", i), self._mid_piece, follow)
         self._loaded: dict[str, SampleItem | None] = {"A": None, "B": None}
         self._scores: dict[str, Score | None] = {"A": None, "B": None}
         self._programs: dict[int, int] = {}  # the user's instrument choices, by track
@@ -56,7 +64,7 @@ class ListenPanel(QWidget):
         self.ab = ABPlayers(self.status.can_render, use_device, self)
         self.players = self.ab.players
         self.ab.positionChanged.connect(self._on_position)
-        self.ab.stateChanged.connect(lambda state: self.transport.set_state(state))
+        self.ab.stateChanged.connect(self._on_state)
         self.ab.errorOccurred.connect(self.errorOccurred)
         self.ab.outputProblem.connect(self._show_output_problem)
         self.exporter = SampleExporter(self, self.status, self.current_item, self.mix)
@@ -94,15 +102,13 @@ class ListenPanel(QWidget):
         self.a_combo.setToolTip("Sample A")
         self.b_combo = QComboBox()
         self.b_combo.setToolTip("Sample B: another epoch, another job, or a real training sample")
-        self.a_combo.activated.connect(lambda i: self._choose("A", i))
+        self.a_combo.activated.connect(self.choose_a)
         self.b_combo.activated.connect(lambda i: self._choose("B", i - 1))  # row 0 = none
         self.ab_button = QPushButton("A")
         self.ab_button.setCheckable(True)
         self.ab_button.setToolTip("Switch between A and B (X); the playhead keeps its place")
         self.ab_button.clicked.connect(self.switch_ab)
-        self.follow_box = QCheckBox("Play latest epoch")
-        self.follow_box.setToolTip("Follow a running job: A moves to each new epoch's sample")
-        self.follow_box.toggled.connect(self.follow_latest)
+        self.follow_box = self.follower.box
         return hbox("A", (self.a_combo, 1), "B", (self.b_combo, 1), self.ab_button, self.follow_box)
 
     def _build_player(self) -> None:
@@ -164,10 +170,11 @@ class ListenPanel(QWidget):
         self._refresh_combos()
         if self._loaded["B"] is not None and self._loaded["B"] not in self._items:
             self._choose("B", -1)  # another job's list: B no longer exists
-        if self._follow and self._latest_index() is not None:
-            self._choose("A", self._latest_index())
-        elif self._loaded["A"] not in self._items and self._items:
-            self._choose("A", 0)
+        if self._loaded["A"] not in self._items and self._items:
+            latest = self.follower.latest() if self.follower.on else None
+            self._choose("A", 0 if latest is None else latest)
+        else:
+            self.follower.update()
 
     def add_source(self, item: SampleItem) -> None:
         self.set_sources(self._items + [item])
@@ -181,15 +188,37 @@ class ListenPanel(QWidget):
         self._choose("B", -1 if b is None else b)
 
     def follow_latest(self, on: bool) -> None:
-        self._follow = bool(on)
-        if self.follow_box.isChecked() != self._follow:
-            self.follow_box.setChecked(self._follow)
-        latest = self._latest_index()
-        if on and latest is not None:
-            self._choose("A", latest)
+        """Keep A on the newest epoch (``on``) or leave it where it is."""
+        self.follower.set(on)
 
-    def _latest_index(self) -> int | None:
-        return latest_index(self._items, self._loaded["A"])
+    def following(self) -> bool:
+        return self.follower.on
+
+    def follow_running(self, job_id) -> None:
+        """A running job's samples are shown: follow its newest epoch unless
+        the user turned following off for this job."""
+        self.follower.offer(job_id)
+
+    def set_follow_by_user(self, on: bool) -> None:
+        """As a click on "Play latest epoch" does (remembered per job)."""
+        self.follower.set_by_user(on)
+
+    def choose_a(self, index: int) -> None:
+        """The user picks sample A: that epoch stays chosen (following stops)."""
+        self.follower.user_chose()
+        self._choose("A", index)
+
+    def waiting_sample(self) -> SampleItem | None:
+        """The newest epoch held back until playback stops (None: none)."""
+        return self.follower.waiting
+
+    def _mid_piece(self) -> bool:
+        return any(p.state in (PLAYING, PAUSED) for p in self.ab.each())
+
+    def _on_state(self, state: str) -> None:
+        self.transport.set_state(state)
+        if state == STOPPED:
+            self.follower.stopped()
 
     def _refresh_combos(self) -> None:
         for combo, side, offset in ((self.a_combo, "A", 0), (self.b_combo, "B", 1)):
