@@ -8,6 +8,7 @@ in the other. Every command first marks runs whose process died as
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from app.cli.common import CommandError, num, open_store, open_store_to_read, print_json
 
@@ -94,17 +95,36 @@ def cmd_list(args) -> int:
         jobs = _guarded(lambda: store.list(args.status))
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    fidelity = {j.id: _latest_fidelity(store, j) for j in jobs}
     if args.json:
-        print_json([job_summary(j) for j in jobs])
+        print_json([dict(job_summary(j), genre_fidelity=fidelity[j.id]) for j in jobs])
         return 0
     if not jobs:
         print("no jobs yet: start one with `python main.py train --preset quick --genre chorale`")
         return 0
-    print(f"{'ID':>4}  {'STATUS':<11}  {'EPOCH':>9}  {'SIMILARITY':>10}  {'CREATED':<16}  NAME")
+    print(f"{'ID':>4}  {'STATUS':<11}  {'EPOCH':>9}  {'SIMILARITY':>10}  {'GENRE FIT':>9}  "
+          f"{'CREATED':<16}  NAME")
     for j in jobs:
         print(f"{j.id:>4}  {j.status:<11}  {f'{j.epoch}/{j.total_epochs}':>9}  "
-              f"{num(j.similarity):>10}  {_when(j.created):<16}  {j.name}")
+              f"{num(j.similarity):>10}  {_percent(fidelity[j.id]):>9}  {_when(j.created):<16}  {j.name}")
     return 0
+
+
+def _latest_fidelity(store, job) -> float | None:
+    """The genre fidelity of the job's latest epoch that has one (None: not judged)."""
+    from app.jobs.series import FIDELITY_KEY
+
+    if not job.epoch:
+        return None
+    for row in reversed(_guarded(lambda: store.epochs(job.id))):
+        value = row.metrics.get(FIDELITY_KEY)
+        if value is not None:
+            return value
+    return None
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{num(100 * share, '.0f')}%"
 
 
 def cmd_show(args) -> int:
@@ -121,6 +141,7 @@ def cmd_show(args) -> int:
         out["samples"] = [{"epoch": s.epoch, "index": s.index, "path": s.path}
                           for s in _guarded(lambda: store.samples(job.id))]
         out["events"] = [{"time": e.time, "level": e.level, "message": e.message} for e in events]
+        out["settling"] = _settling_json(epochs)
         print_json(out)
         return 0
     print(f"job {job.id}: {job.name}\n  status      {job.status}"
@@ -129,6 +150,10 @@ def cmd_show(args) -> int:
           f"{job.total_steps or '?'} ({job.progress:.0%})")
     print(f"  similarity  {num(job.similarity)} (best {num(job.best_similarity)}"
           f"{f' at epoch {job.best_epoch}' if job.best_epoch else ''})")
+    if epochs:
+        from app.jobs.series import settling_of, settling_text
+
+        print(f"  settling    {settling_text(settling_of(epochs))}")
     print(f"  tags        {', '.join(job.tags) or '(all music)'} ({job.tag_mode})")
     print(f"  device      {job.device or '-'}\n  folder      {job.job_dir}")
     print(f"  created     {_when(job.created)}   started {_when(job.started)}   "
@@ -144,6 +169,18 @@ def cmd_show(args) -> int:
         for e in events[-10:]:
             print(f"  {_when(e.time)}  {e.level:<7}  {e.message}")
     return 0
+
+
+def _settling_json(epochs) -> dict | None:
+    from app.jobs.series import settling_of
+
+    result = settling_of(epochs)
+    if result is None:
+        return None
+    return {"settled": result.settled, "since_epoch": result.since_epoch,
+            "best_epoch": result.best_epoch,
+            "best_score": result.best_score if math.isfinite(result.best_score) else None,
+            "window": result.window}
 
 
 def cmd_resume(args) -> int:

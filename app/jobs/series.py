@@ -7,6 +7,11 @@ CSV. ``smooth`` is TensorBoard's debiased exponential moving average, done in
 vectorised chunks so re-smoothing a million points when the slider moves takes
 milliseconds instead of a Python loop's second. ``app.jobs.watcher`` feeds
 the series from the job store; the window's charts only draw them.
+
+It also says what the charts should mark: whether the similarity index has
+settled and which epoch is best (``gan.evaluation.settling``), and which
+metrics go on which chart (``METRIC_GROUPS``): the window may not import
+gan's evaluation itself, and the command line asks the same questions.
 """
 
 from __future__ import annotations
@@ -19,11 +24,28 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from gan.evaluation.settling import Settling, settling
+from gan.training.evaluation import (COPIED_RUN, COPIED_SHARE, GENRE_FIDELITY, INDEX_TRAINING,
+                                     INDEX_UNSEEN)
 from gan.util.numbers import nan_if_none
 
 X_AXES = ("step", "epoch", "time")
 X_LABELS = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
 STEP_FIELDS = ("critic_loss", "generator_loss", "wasserstein")
+# The generator loss's two parts, when the store's step rows carry them
+# (NaN otherwise): the adversarial term and the weighted reconstruction term.
+GENERATOR_PARTS = ("adversarial_loss", "reconstruction_loss")
+ALL_STEP_FIELDS = STEP_FIELDS + GENERATOR_PARTS
+
+# Per-epoch scores beside the similarity index (``EpochReport.metrics`` keys).
+INDEX_KEYS = (INDEX_UNSEEN, INDEX_TRAINING)
+COPYING_KEYS = (COPIED_SHARE, COPIED_RUN)
+FIDELITY_KEY = GENRE_FIDELITY
+# Voice leading in the Music metrics tab: totals over voice pairs (one curve
+# each) and per-voice metrics (one curve per voice).
+VOICE_LEADING_TOTALS = ("parallel_fifths/all", "parallel_octaves/all", "voice_crossings/all",
+                        "voices_sounding/all")
+VOICE_METRICS = ("onsets_per_bar", "voice_range", "repeated_note_rate")
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -107,7 +129,7 @@ class JobSeries:
     def __init__(self, job_id: int, name: str = "") -> None:
         self.job_id = job_id
         self.name = name
-        self.steps = {k: _Buffer() for k in ("step", "epoch", "time") + STEP_FIELDS}
+        self.steps = {k: _Buffer() for k in ("step", "epoch", "time") + ALL_STEP_FIELDS}
         self.epoch_rows: list[Any] = []
         self.last_step = 0
         self.metrics: dict[str, list[float]] = {}
@@ -115,6 +137,7 @@ class JobSeries:
         self.ceiling = float("nan")
         self.version = 0  # bumped on every change so views redraw only when needed
         self._smoothed: dict[str, tuple[float, _Buffer, float, int]] = {}
+        self._settling: tuple[int, Settling | None] = (-1, None)
 
     # -- feeding ----------------------------------------------------------
     def add_steps(self, rows: list[Any]) -> None:
@@ -124,8 +147,8 @@ class JobSeries:
         self.steps["step"].extend(r.step for r in rows)
         self.steps["epoch"].extend(r.epoch for r in rows)
         self.steps["time"].extend(as_seconds(r.time) for r in rows)
-        for name in STEP_FIELDS:
-            self.steps[name].extend(getattr(r, name) for r in rows)
+        for name in ALL_STEP_FIELDS:  # older stores have no generator parts: NaN
+            self.steps[name].extend(getattr(r, name, None) for r in rows)
         self.last_step = rows[-1].step
         self.version += 1
 
@@ -212,8 +235,36 @@ class JobSeries:
                          for r in self.epoch_rows], dtype=np.float64)
 
     def aggregate_metric_names(self) -> list[str]:
-        """Whole-piece metrics (no '/track' suffix); per-track ones go to CSV only."""
-        return [n for n in self.metrics if "/" not in n]
+        """Whole-piece music metrics (no '/track' suffix) for the Music
+        metrics tab; the scores (index, copying, genre fidelity) have their
+        own charts and per-track values go to CSV."""
+        return [n for n in self.metrics if "/" not in n and n != FIDELITY_KEY]
+
+    def voice_leading_names(self) -> list[tuple[str, list[str]]]:
+        """(chart, metric keys) for the voice-leading charts present in the
+        data: one chart per pair total, one per per-voice metric with a key
+        per voice (in the data's order: high to low)."""
+        out = [(name, [name]) for name in VOICE_LEADING_TOTALS if name in self.metrics]
+        for metric in VOICE_METRICS:
+            keys = [n for n in self.metrics if n.startswith(metric + "/")]
+            if keys:
+                out.append((metric, keys))
+        return out
+
+    def has_values(self, name: str) -> bool:
+        """Whether a step column or an epoch metric has any finite value."""
+        if name in self.steps:
+            return bool(np.isfinite(self.steps[name].view).any())
+        return name in self.metrics and bool(np.isfinite(self.epoch_values(name)).any())
+
+    def settling(self) -> Settling | None:
+        """Has the similarity index settled, since when, and which epoch is
+        best (None before the first epoch); cached until the data changes."""
+        version, cached = self._settling
+        if version != self.version:
+            cached = settling_of(self.epoch_rows)
+            self._settling = (self.version, cached)
+        return cached
 
     # -- export -----------------------------------------------------------
     def write_csv(self, folder: Path) -> list[Path]:
@@ -224,7 +275,8 @@ class JobSeries:
         step_path = folder / f"{base}_steps.csv"
         with step_path.open("w", newline="") as fh:
             out = csv.writer(fh)
-            cols = ("step", "epoch", "time") + STEP_FIELDS
+            cols = ("step", "epoch", "time") + STEP_FIELDS + tuple(
+                name for name in GENERATOR_PARTS if self.has_values(name))
             out.writerow(cols)
             columns = [self.steps[c].view for c in cols]
             for i in range(self.n_steps):
@@ -240,6 +292,28 @@ class JobSeries:
                               _fmt(r.wasserstein), _fmt(r.similarity), _fmt(r.ceiling),
                               _fmt(r.seconds)] + [_fmt(self.metrics[m][i]) for m in metric_names])
         return [step_path, epoch_path]
+
+
+def settling_of(epoch_rows: list[Any]) -> Settling | None:
+    """``gan.evaluation.settling`` of the epochs' similarity index (the one
+    on unseen melodies when the job has an evaluation split)."""
+    if not epoch_rows:
+        return None
+    scores = [nan_if_none(r.similarity) for r in epoch_rows]
+    return settling(scores, [int(r.epoch) for r in epoch_rows])
+
+
+def settling_text(result: Settling | None) -> str:
+    """One line for people: 'settled since epoch 12 · best epoch 15 (0.913)'."""
+    if result is None or result.best_epoch is None:
+        return "no similarity index yet"
+    if result.settled:
+        verdict = f"index settled since epoch {result.since_epoch}"
+    elif math.isnan(result.slope):
+        verdict = f"index not settled yet (judged after {result.window} epochs)"
+    else:
+        verdict = "index still moving"
+    return f"{verdict} · best epoch {result.best_epoch} ({result.best_score:.3f})"
 
 
 def _fmt(value: Any) -> str:
