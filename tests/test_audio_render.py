@@ -9,7 +9,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from app.audio.render import read_wav, render_file, render_midi
+from app.audio.render import MAX_TAIL_SECONDS, read_wav, render_file, render_midi
 from app.audio.score import ScoreError, load_score
 from app.audio.soundfonts import SoundfontError
 from app.paths import REPO_ROOT
@@ -22,7 +22,8 @@ def test_a4_for_two_seconds_renders_two_seconds_of_440_hz(tmp_path):
     audio, rate = read_wav(wav)
     assert rate == 44100
     assert audio.shape[1] == 2
-    assert abs(len(audio) / rate - 2.0) <= 0.1  # +-5 %
+    # the note, then its release and reverb (a tail, not a second note)
+    assert 2.0 <= len(audio) / rate <= 2.0 + MAX_TAIL_SECONDS + 0.05
     rms = float(np.sqrt(np.mean(audio ** 2)))
     assert rms > 0.005, f"WAV is (nearly) silent: rms {rms}"
     peak = dominant_frequency(audio, rate)
@@ -33,29 +34,58 @@ def test_generated_sample_renders_to_its_midi_length(tmp_path):
     midi = write_sample(tmp_path / "epoch_003_sample_0.mid", bars=2, tempo=100.0)
     expected = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
     assert expected == pytest.approx(2 * 4 * 60 / 100.0, rel=1e-3)  # two 4/4 bars at 100 bpm
-    audio = render_midi(midi)
+    audio = render_midi(midi, tail=False)
     assert len(audio) / 44100 == pytest.approx(expected, abs=0.01)
     assert np.abs(audio).max() > 0.01
+    with_tail = render_midi(midi)
+    assert expected + 0.1 < len(with_tail) / 44100 <= expected + MAX_TAIL_SECONDS + 0.05
+    # the piece itself is the same with or without its tail
+    music = int(expected * 44100) - 2000
+    assert np.allclose(with_tail[:music], audio[:music], atol=1e-4)
+
+
+def test_wav_ends_with_a_decaying_tail_and_no_click(tmp_path):
+    """A piece still loud at its last note-off rings on and fades to zero
+    (it used to stop dead at the MIDI length)."""
+    midi = write_sample(tmp_path / "s.mid", bars=2, tempo=100.0)
+    end = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
+    audio, rate = read_wav(render_file(midi, tmp_path / "s.wav"))
+    mono = np.abs(audio).max(axis=1)
+    music_end = int(end * rate)
+    window = int(0.05 * rate)
+
+    def rms(a, b):
+        return float(np.sqrt(np.mean(audio[a:b] ** 2)))
+
+    at_end = rms(music_end - window, music_end)
+    assert at_end > 0.005, "the piece should still sound at its last note-off"
+    tail = [rms(i, i + window) for i in range(music_end, len(audio) - window, window)]
+    assert len(tail) >= 2, f"a tail of only {(len(audio) - music_end) / rate:.3f} s"
+    assert tail[0] > 0.1 * at_end  # it rings on after the last note-off ...
+    assert tail[-1] < 0.1 * tail[0]  # ... and decays
+    assert max(tail[len(tail) // 2:]) < tail[0]
+    assert np.abs(audio[-5:]).max() < 1e-3  # the last samples are (near) zero: no click
+    assert mono[-int(0.005 * rate):].max() < 0.01 * mono.max()
 
 
 def test_mute_and_solo_change_what_is_rendered(tmp_path):
-    midi = write_sample(tmp_path / "s.mid", bars=1)
-    full = render_midi(midi)
-    solos = [render_midi(midi, solo=[t]) for t in range(4)]
-    none = render_midi(midi, mute=[0, 1, 2, 3])
+    midi = write_sample(tmp_path / "s.mid", bars=1)  # compared at the MIDI length (no tails)
+    full = render_midi(midi, tail=False)
+    solos = [render_midi(midi, solo=[t], tail=False) for t in range(4)]
+    none = render_midi(midi, mute=[0, 1, 2, 3], tail=False)
     assert np.abs(none).max() < 1e-6  # FluidSynth leaves only denormal-level noise
     assert all(np.abs(s).max() > 0.01 for s in solos)
     # solo wins over mute; the synth is linear, so the four solos add up to the full mix
-    assert np.allclose(render_midi(midi, solo=[3], mute=[3]), solos[3], atol=1e-6)
-    assert np.allclose(render_midi(midi, mute=[0, 1, 2]), solos[3], atol=1e-6)
+    assert np.allclose(render_midi(midi, solo=[3], mute=[3], tail=False), solos[3], atol=1e-6)
+    assert np.allclose(render_midi(midi, mute=[0, 1, 2], tail=False), solos[3], atol=1e-6)
     assert np.allclose(sum(solos), full, atol=2e-3)
     assert not np.allclose(solos[0], solos[3], atol=1e-2)
 
 
 def test_program_override_changes_the_sound(tmp_path):
     midi = write_a4(tmp_path / "a4.mid", seconds=1.0)
-    piano = render_midi(midi)
-    flute = render_midi(midi, programs={0: 73})
+    piano = render_midi(midi, tail=False)
+    flute = render_midi(midi, programs={0: 73}, tail=False)
     assert not np.allclose(piano, flute, atol=1e-3)
 
 
@@ -120,7 +150,7 @@ def test_render_command_writes_a_wav(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout
     audio, rate = read_wav(out)
-    assert abs(len(audio) / rate - 1.0) <= 0.05
+    assert 1.0 <= len(audio) / rate <= 1.0 + MAX_TAIL_SECONDS + 0.05  # the note and its tail
     assert abs(dominant_frequency(audio, rate) - 440) <= 8.8
 
 

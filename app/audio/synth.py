@@ -21,9 +21,9 @@ from app.audio.score import Score
 from app.audio.soundfonts import SoundfontError, check_soundfont_file
 
 DEFAULT_SAMPLE_RATE = 44100
-# Audio ends with the MIDI file (a test holds a 2 s note to 2 s of WAV, and a
-# sample's audio must line up with its piano roll); a short fade at the end
-# avoids a click where a note is still sounding.
+# The player's audio ends with the MIDI file (it lines up with its piano roll);
+# a short fade at the end avoids a click where a note is still sounding.
+# Rendered files add the release tail (app.audio.render).
 TAIL_SECONDS = 0.0
 FADE_SECONDS = 0.025
 MAX_BLOCK = 8192
