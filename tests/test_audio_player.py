@@ -212,3 +212,51 @@ def test_plays_for_real_through_pulseaudio(tmp_path, pulse_null_sink):
     heard = recorded[first:last + 1]
     assert len(heard) / RATE > 1.0  # most of the 1.5 s note came through
     assert abs(dominant_frequency(heard, RATE) - 440) < 9
+
+
+@pytest.fixture
+def late_sound_server(monkeypatch):
+    import tempfile
+
+    from app.audio import availability
+    from tests.test_audio_support import LateSoundServer
+
+    missing = LateSoundServer.missing()
+    if missing:
+        pytest.skip(f"no PulseAudio to start ({missing} missing; Debian: pulseaudio pulseaudio-utils)")
+    server = LateSoundServer(tempfile.mkdtemp(prefix="pa-"))  # short: a socket path has a limit
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    availability.clear_cache()
+    yield server
+    server.stop()
+    availability.clear_cache()
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+def test_play_finds_a_sound_server_started_after_the_player(tmp_path, late_sound_server):
+    from app.audio.availability import audio_status
+
+    events = []
+    assert not audio_status().output_ok  # no server yet: the app starts without sound
+    player = Player(on_event=events.append)
+    try:
+        player.load(write_a4(tmp_path / "a4.mid", seconds=3.0))
+        assert player.output_name is None and "pulseaudio" in player.output_error
+        player.play()  # still nothing to play into: on the clock, the playhead moves
+        assert player.output_name is None and player.state == PLAYING
+        player.pause()
+        late_sound_server.start()
+        time.sleep(1.0)  # Play pressed again after RETRY_DEVICE_SECONDS
+        player.play()
+        assert player.output_name == "pulseaudio", player.output_error
+        assert player.output_error is None and "output" in events
+        assert audio_status().output_ok and audio_status().output_name == "pulseaudio"
+        # the device now pulls the audio (a fresh stream on a null sink may
+        # take a second to start moving)
+        start, deadline = player.position(), time.monotonic() + 8
+        while player.position() < start + 0.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert player.position() >= start + 0.5
+    finally:
+        player.close()

@@ -40,3 +40,50 @@ def dominant_frequency(audio: np.ndarray, sample_rate: int) -> float:
     mono = audio.mean(axis=1) if audio.ndim == 2 else audio
     spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
     return float(np.fft.rfftfreq(len(mono), 1.0 / sample_rate)[int(np.argmax(spectrum))])
+
+
+class LateSoundServer:
+    """A private PulseAudio server (its own socket, a null sink) that starts
+    only when asked: the app meets a machine with no sound first, then the
+    sound server comes up, as when PulseAudio starts after the app.
+
+    ``env`` (set it before the player opens anything) points libpulse at the
+    socket; ``start()`` runs the daemon; ``stop()`` ends it (by its process)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.socket = self.folder / "native"
+        self.env = {"PULSE_SERVER": f"unix:{self.socket}", "PULSE_RUNTIME_PATH": str(self.folder),
+                    "PULSE_STATE_PATH": str(self.folder), "POLYPHONY_AUDIO_DRIVERS": "pulseaudio"}
+        self.process = None
+
+    @staticmethod
+    def missing() -> str:
+        import shutil
+
+        return ", ".join(tool for tool in ("pulseaudio", "pactl") if not shutil.which(tool))
+
+    def start(self, timeout: float = 10.0) -> None:
+        import os
+        import subprocess
+        import time
+
+        env = dict(os.environ, **self.env)
+        self.process = subprocess.Popen(
+            ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+             f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1",
+             "--load=module-null-sink sink_name=polyphony_late"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the private PulseAudio server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None

@@ -316,3 +316,35 @@ def test_a_sample_is_read_once_for_the_roll_and_the_player(qtbot, panel, samples
     panel.select(0, 1)
     assert sorted(reads) == sorted(s.midi_path.name for s in samples)
     assert panel.players["A"].player.score.note_rows().tolist() == panel.roll.notes.tolist()
+
+
+def test_play_after_a_failure_finds_the_sound_server_started_later(qtbot, monkeypatch, samples):
+    """PulseAudio started after the app: the next Play is heard, no restart."""
+    import shutil
+    import tempfile
+
+    from tests.test_audio_support import LateSoundServer
+
+    if LateSoundServer.missing():
+        pytest.skip(f"no PulseAudio to start ({LateSoundServer.missing()} missing)")
+    server = LateSoundServer(tempfile.mkdtemp(prefix="pa-"))
+    for key, value in server.env.items():
+        monkeypatch.setenv(key, value)
+    availability.clear_cache()
+    widget = ListenPanel()
+    qtbot.addWidget(widget)
+    try:
+        widget.set_sources(samples)
+        assert "Playing without sound" in widget.status_label.text()
+        assert "pulseaudio" in widget.status_label.toolTip()  # the full reason, on hover
+        server.start()
+        qtbot.wait(1100)  # Play pressed again after the retry interval
+        qtbot.mouseClick(widget.transport.play_button, Qt.LeftButton)
+        assert widget.active_player().output_name == "pulseaudio"
+        assert not widget.status_label.isVisibleTo(widget), widget.status_label.text()
+        assert widget.transport.play_button.text() == "Pause"
+    finally:
+        widget.shutdown()
+        server.stop()
+        availability.clear_cache()
+        shutil.rmtree(server.folder, ignore_errors=True)

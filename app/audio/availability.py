@@ -3,11 +3,14 @@
 ``audio_status()`` answers three questions (library, soundfont, output
 device), each with a message that says how to fix it. It is cached; the
 device probe opens and closes an output driver once (a few ms; JACK, which
-can block for seconds, is never probed unless asked for by name).
+can block for seconds, is never probed unless asked for by name). A player
+that finds the output later (it tries again when Play is pressed after a
+failure) updates the cache through ``remember_output``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +99,16 @@ def audio_status(refresh: bool = False, probe_output: bool = True) -> AudioStatu
             output_ok=output_name is not None, output_name=output_name, problems=problems,
         )
         return _cached
+
+
+def remember_output(name: str) -> None:
+    """A player opened the output ``name`` after the cached answer said
+    there was none (a sound server started later): later asks see it."""
+    global _cached
+    with _lock:
+        if _cached is not None and not _cached.output_ok:
+            problems = {k: v for k, v in _cached.problems.items() if k != "output"}
+            _cached = dataclasses.replace(_cached, output_ok=True, output_name=name, problems=problems)
 
 
 def clear_cache() -> None:

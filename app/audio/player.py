@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from app.audio.availability import remember_output
 from app.audio.outputs import ClockOutput, DriverOutput, OutputUnavailable
 from app.audio.render import resolve_soundfont
 from app.audio.render_job import RenderJob
@@ -36,6 +37,7 @@ from app.audio.soundfonts import check_soundfont_file
 from app.audio.synth import DEFAULT_SAMPLE_RATE
 
 STOPPED, PLAYING, PAUSED = "stopped", "playing", "paused"
+RETRY_DEVICE_SECONDS = 1.0  # Play pressed again sooner does not knock on the device again
 
 
 class Player:
@@ -54,7 +56,8 @@ class Player:
         self.sample_rate = int(sample_rate)
         self._soundfont = Path(soundfont) if soundfont else None
         self._drivers = drivers
-        self._use_device = use_device
+        self._use_device = use_device  # the caller wants sound from a device (not just a clock)
+        self._device_tried = 0.0  # monotonic time of the last failed attempt to open one
         self._on_event = on_event or (lambda name: None)
         self._lock = threading.RLock()
         self.score: Score | None = None
@@ -153,42 +156,66 @@ class Player:
         return not job.thread.is_alive() and job.error is None
 
     # ---- transport -----------------------------------------------------------------------
-    def _ensure_output(self) -> None:
-        if self._output is not None:
+    def _ensure_output(self, retry_device: bool = False) -> None:
+        """Open the output once; with ``retry_device``, a player left on its
+        clock by a failed device tries the device again (a sound server
+        started after the app, headphones plugged in)."""
+        if self._output is not None and not (retry_device and self._may_retry_device()):
             return
         if self._output_factory is not None:
             output = self._output_factory(self._pull, self.sample_rate)
             self.output_name = output.start()
             self._output = output
             return
-        if self._use_device:
-            output = DriverOutput(self._pull, self.sample_rate, self._drivers)
-            try:
-                self.output_name = output.start()
-                self.output_error = None
-                self._output = output
+        if self._use_device and self._open_device():
+            return
+        if self._output is None:
+            output = ClockOutput(self._pull, self.sample_rate)
+            output.start()
+            self.output_name = None
+            self._output = output
+
+    def _may_retry_device(self) -> bool:
+        return (self._use_device and self.output_name is None and self._output_factory is None
+                and time.monotonic() - self._device_tried >= RETRY_DEVICE_SECONDS)
+
+    def _open_device(self) -> bool:
+        """Try the audio device; on success it replaces the clock (if any)."""
+        output = DriverOutput(self._pull, self.sample_rate, self._drivers)
+        try:
+            name = output.start()
+        except OutputUnavailable as exc:
+            self._device_tried = time.monotonic()
+            changed = self.output_error != str(exc)
+            self.output_error = str(exc)
+            if changed:
                 self._on_event("output")
-                return
-            except OutputUnavailable as exc:
-                self.output_error = str(exc)
-                self._use_device = False  # don't retry the device on every play
-                self._on_event("output")
-        output = ClockOutput(self._pull, self.sample_rate)
-        output.start()
-        self.output_name = None
-        self._output = output
+            return False
+        # the clock is closed outside the lock: its thread may be waiting for it in _pull
+        clock, self._output = self._output, None
+        if clock is not None:
+            clock.close()
+        with self._lock:
+            self._output, self.output_name, self.output_error = output, name, None
+            self._pull_frame, self._pull_time = self._frame, time.monotonic()
+        remember_output(name)
+        self._on_event("output")
+        return True
 
     def play(self) -> None:
         with self._lock:
-            if self.score is None:
+            if self.score is None or self.state == PLAYING:
                 return
-            if self.state == PLAYING:
-                return
+        # Play after a failed device tries it again (a sound server started
+        # after the app is found at the next Play, no restart needed). Done
+        # before PLAYING, so an old clock and the new device, both pulling
+        # for a moment, pull only silence.
+        self._ensure_output(retry_device=True)
+        with self._lock:
             self.first_sound_time = None
             self.state = PLAYING
             self._pull_frame = self._frame
             self._pull_time = time.monotonic()
-        self._ensure_output()
         self._on_event("state")
 
     def pause(self) -> None:

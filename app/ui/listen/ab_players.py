@@ -24,6 +24,7 @@ class ABPlayers(QObject):
     stateChanged = Signal(str)  # active side's state
     errorOccurred = Signal(str)
     outputProblem = Signal(str)  # why a player has no sound device
+    outputFound = Signal(str)  # a player opened this device (e.g. after a failure)
 
     def __init__(self, can_render: bool, use_device: bool = True, parent: QObject | None = None):
         super().__init__(parent)
@@ -139,3 +140,5 @@ class ABPlayers(QObject):
         p = qp.player
         if p.output_name is None and p.output_error:
             self.outputProblem.emit(p.output_error)
+        elif p.output_name:
+            self.outputFound.emit(p.output_name)

@@ -45,6 +45,9 @@ from app.ui.rows import hbox
 
 __all__ = ["ListenPanel", "SampleItem"]
 
+NO_OUTPUT_LINE = ("No audio output found: Playing without sound (the playhead runs on a clock). "
+                  "Play tries again; hover here for how to fix it.")
+
 
 class ListenPanel(QWidget):
     errorOccurred = Signal(str)
@@ -67,6 +70,7 @@ class ListenPanel(QWidget):
         self.ab.stateChanged.connect(self._on_state)
         self.ab.errorOccurred.connect(self.errorOccurred)
         self.ab.outputProblem.connect(self._show_output_problem)
+        self.ab.outputFound.connect(self._on_output_found)
         self.exporter = SampleExporter(self, self.status, self.current_item, self.mix)
         self.exporter.exported.connect(self.exported)
         self.exporter.errorOccurred.connect(self.errorOccurred)
@@ -153,14 +157,22 @@ class ListenPanel(QWidget):
         self.wav_button.setEnabled(playable)
         self.soundfont_combo.setEnabled(s.library_ok)
         self.ab_button.setEnabled(playable)
-        lines = list(s.problems.values())
+        # the output's long how-to-fix goes to the tooltip: one short line here
+        lines = [text for key, text in s.problems.items() if key != "output" or not playable]
         if playable and not s.output_ok:
-            lines.append("Playing without sound: the playhead runs on a clock.")
+            lines.append(NO_OUTPUT_LINE)
         self.status_label.setText("\n".join(lines))
+        self.status_label.setToolTip("\n\n".join(s.problems.values()))
         self.status_label.setVisible(bool(lines))
 
+    def _on_output_found(self, _name: str) -> None:
+        """Play found a device after all (the player tries again after a failure)."""
+        self.status = self.exporter.status = audio_status()
+        self._show_status()
+
     def _show_output_problem(self, problem: str) -> None:
-        self.status_label.setText(problem + " Playing without sound: the playhead runs on a clock.")
+        self.status_label.setText(NO_OUTPUT_LINE)
+        self.status_label.setToolTip(problem)
         self.status_label.setVisible(True)
 
     # ---- sources -------------------------------------------------------------------------
