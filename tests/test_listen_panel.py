@@ -18,6 +18,7 @@ from app.audio import availability, fluid
 from app.audio.render import MAX_TAIL_SECONDS, read_wav
 from app.ui.listen import ListenPanel, SampleItem
 from tests.test_audio_support import write_sample
+from tests.ui_fixtures import ui_env  # noqa: F401
 
 
 @pytest.fixture
@@ -194,23 +195,38 @@ def test_export_midi_keeps_tempo_time_signature_names_and_instruments(qtbot, pan
     assert [len(i.notes) for i in pm.instruments] == [len(i.notes) for i in original.instruments]
 
 
-def test_export_button_asks_where_with_the_sample_name(qtbot, monkeypatch, panel, samples, tmp_path):
+def test_export_names_the_job_epoch_and_piece_and_remembers_the_folder(qtbot, monkeypatch, panel, tmp_path,
+                                                                      ui_env):  # noqa: F811
     from app.ui.listen import export_actions
 
+    home = tmp_path / "home"
+    (home / "Music").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    chosen = tmp_path / "exports"
+    chosen.mkdir()
     asked = []
 
     def fake_dialog(parent, title, default, pattern):
         asked.append((title, default, pattern))
-        return (str(tmp_path / "chosen.mid"), pattern) if len(asked) == 1 else ("", "")
+        return (str(chosen / "mine"), pattern) if len(asked) == 1 else ("", "")
 
     monkeypatch.setattr(export_actions.QFileDialog, "getSaveFileName", fake_dialog)
-    panel.set_sources(samples)
+    items = [SampleItem(f"epoch {e} · piece {i + 1}", write_sample(tmp_path / f"e{e}_{i}.mid", bars=1, seed=e),
+                        epoch=e, job_id=3, job_name="Chorales, quick", piece=i + 1)
+             for e in (34, 35) for i in range(2)]
+    panel.set_sources(items)
+    panel.select(2)  # epoch 35, piece 1
+    written = []
+    panel.exported.connect(written.append)
     panel.midi_button.click()
-    assert asked == [("Export MIDI", "epoch_1.mid", "MIDI (*.mid)")]
-    assert (tmp_path / "chosen.mid").exists()
-    panel.midi_button.click()  # cancelled: nothing written, nothing reported
-    assert len(asked) == 2 and sorted(p.name for p in tmp_path.glob("*.mid")) == \
-        sorted(["chosen.mid"] + [s.midi_path.name for s in samples])
+    # the first dialog opens in the user's music folder, named after job, epoch and piece (1-based)
+    assert asked == [("Export MIDI", str(home / "Music" / "job3-chorales-quick-epoch35-piece1.mid"),
+                      "MIDI (*.mid)")]
+    assert written == [str(chosen / "mine.mid")]  # the suffix is added when left out
+    panel.select(3)
+    panel.midi_button.click()  # the next one opens where the last export went; cancelled
+    assert asked[1][1] == str(chosen / "job3-chorales-quick-epoch35-piece2.mid")
+    assert sorted(p.name for p in chosen.iterdir()) == ["mine.mid"] and len(written) == 1
 
 
 def test_export_wav_renders_in_the_background(qtbot, panel, samples, tmp_path):

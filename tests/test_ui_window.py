@@ -212,3 +212,18 @@ def test_self_test_switch_runs_a_job_and_writes_the_screenshot(tmp_path):
     assert "self-test passed" in out.stdout
     assert "charts:" in out.stdout and "job completed" in out.stdout
     assert shot.stat().st_size > 20000
+
+
+def test_sample_export_is_confirmed_in_the_status_bar(qtbot, ui_env, tmp_path, monkeypatch):  # noqa: F811
+    from app.ui.listen import SampleItem
+    from tests.test_audio_support import write_sample
+
+    monkeypatch.setenv("POLYPHONY_AUDIO_DRIVERS", "none")
+    window = make_window(qtbot)
+    listen = window.detail.listen
+    listen.set_sources([SampleItem("epoch 1 · piece 1", write_sample(tmp_path / "s.mid"), 1, 1,
+                                   job_name="demo", piece=1)])
+    target = tmp_path / "out.mid"
+    listen.export_midi_to(target)
+    assert window.statusBar().currentMessage() == f"Exported {target}"
+    window.close()

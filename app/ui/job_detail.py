@@ -173,7 +173,8 @@ class JobDetail(QTabWidget):
         self._sample_key = key
         if self.listen is not None:
             items = [SampleItem(f"epoch {r.epoch} · piece {r.index + 1}", Path(r.path), r.epoch,
-                                job.id, "generated") for r in rows]
+                                job.id, "generated", job_name=job.name, piece=r.index + 1)
+                     for r in rows]
             self.listen.set_sources(items)
             if job is not None and job.status == "running":
                 self.listen.follow_running(job.id)

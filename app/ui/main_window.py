@@ -84,6 +84,10 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.setCentralWidget(splitter)
         self.job_list.selected_job_changed.connect(self._on_selected)
+        listen = self.detail.listen
+        if listen is not None:  # exports and sound problems are confirmed in the status bar
+            listen.exported.connect(lambda path: self.show_message(f"Exported {path}", 10000))
+            listen.errorOccurred.connect(lambda message: self.show_message(message, 10000))
         self.commands = build_actions(self)
         self.status_job = QLabel()
         self.status_queue = QLabel()

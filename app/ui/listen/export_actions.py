@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from app.audio.export import ExportError, export_midi, export_wav
+from app.ui import ui_settings
 from app.ui.worker import Worker
 
 
@@ -55,13 +56,18 @@ class SampleExporter(QObject):
         return menu
 
     def _ask_and_export(self, kind: str, suffix: str, export: Callable[[str], object]) -> None:
-        """Ask where to save the current sample as ``kind``, then ``export(path)``."""
+        """Ask where to save the current sample as ``kind`` (in the last
+        export's folder, named after job, epoch and piece), then ``export(path)``."""
         item = self._sample()
         if item is None:
             return
-        default = Path(item.midi_path).with_suffix(suffix).name
-        path, _ = QFileDialog.getSaveFileName(self._owner, f"Export {kind}", default, f"{kind} (*{suffix})")
+        default = ui_settings.export_folder() / f"{item.export_stem()}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self._owner, f"Export {kind}", str(default),
+                                              f"{kind} (*{suffix})")
         if path:
+            if not Path(path).suffix:
+                path += suffix
+            ui_settings.remember_export_folder(path)
             export(path)
 
     def midi_dialog(self) -> None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """'Chorales, quick!' -> 'chorales-quick' (safe in a file name everywhere)."""
+    words = re.sub(r"[^0-9A-Za-z]+", "-", text).strip("-").lower()
+    return words[:limit].rstrip("-")
 
 
 @dataclass(frozen=True)
@@ -13,10 +20,24 @@ class SampleItem:
     epoch: int | None = None
     job_id: int | str | None = None
     kind: str = "generated"  # "generated" | "reference" (a real training sample)
+    job_name: str = ""
+    piece: int | None = None  # 1-based, as the user counts them
 
     @property
     def display(self) -> str:
         return f"{self.label} (reference)" if self.kind == "reference" else self.label
+
+    def export_stem(self) -> str:
+        """A file name (no suffix) saying what the sample is:
+        ``job3-chorales-quick-epoch35-piece1``; the label for anything else."""
+        if self.kind != "generated" or self.epoch is None or self.piece is None:
+            named = slug(self.label) or Path(self.midi_path).stem
+            return f"job{self.job_id}-{named}" if self.job_id is not None else named
+        parts = [f"job{self.job_id}"] if self.job_id is not None else []
+        if slug(self.job_name):
+            parts.append(slug(self.job_name))
+        parts += [f"epoch{self.epoch}", f"piece{self.piece}"]
+        return "-".join(parts)
 
 
 def latest_index(items: list[SampleItem], current: SampleItem | None) -> int | None:
