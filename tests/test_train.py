@@ -199,7 +199,12 @@ def test_bad_input_is_refused_before_anything_is_written(data, tmp_path):
 
 def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
     """The pix2pix-style term: the same steps from the same start end closer
-    to the real accompaniment with the term than without it."""
+    to the real accompaniment with the term than without it.
+
+    One torch thread: the order of a convolution's sums follows the thread
+    count, and a GAN amplifies the rounding. 60 steps: with seeds 0-4 the
+    ratio was 0.15-0.34 (25 steps: 0.14-0.57, and 0.6 on a 16-core machine
+    with torch 2.11), so 0.6 leaves a margin."""
     from gan.models import build_models, notes
     from gan.training.session import check_data
     from gan.training.wgan import Trainer
@@ -216,7 +221,7 @@ def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
         trainer = Trainer(G, D, opt_g, opt_d, gp_weight=10.0, data=state,
                           rng=torch.Generator().manual_seed(0), batch_size=8,
                           reconstruction_weight=weight)
-        for _ in range(25):
+        for _ in range(60):
             trainer.critic_step()
             trainer.generator_step()
         with torch.no_grad():
@@ -225,8 +230,13 @@ def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
                                     torch.zeros(len(state), cfg.latent_size))
         return float(notes.reconstruction_loss(probs, real_frames[:, 1:], real_onsets[:, 1:], True))
 
-    with_term, without = distance_after_training(100.0), distance_after_training(0.0)
-    assert with_term < 0.5 * without, (with_term, without)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with_term, without = distance_after_training(100.0), distance_after_training(0.0)
+    finally:
+        torch.set_num_threads(threads)
+    assert with_term < 0.6 * without, (with_term, without)
 
 
 def test_quick_preset_uses_the_reconstruction_term_and_lab_does_not():
