@@ -1,15 +1,16 @@
 """Stopping a run that has gone wrong: losses that are no longer numbers, or
 numbers far beyond anything a healthy WGAN-GP run shows.
 
-Healthy runs measured on the chorales (every step read, issue 15; see
-docs/bench/faults.md): |critic loss| <= 9.8, |Wasserstein estimate| <= 8.7,
-gradient penalty (unweighted) <= 0.98, |generator loss| <= 64 with the
-reconstruction term at weight 100 (it grows with that weight: at the
-largest allowed weight, 10,000, about 6,400). Runs that "completed" while
-broken reached critic losses of 4.6e13 to 4.2e19. The limits sit four to
-five orders of magnitude above the healthy figures and far below the broken
-ones: 1e6 for the three losses, 1e4 for the penalty (a gradient norm near
-100 where a healthy critic keeps it near 1).
+Healthy runs measured on the chorales (every step read; smoke, quick and
+lab, U-Net and MuseGAN, with and without the reconstruction term; issue 15,
+bench/faults/healthy_losses.py, docs/bench/faults.md): |critic loss| <= 13.5,
+|Wasserstein estimate| <= 16.2, gradient penalty (unweighted) <= 0.98,
+|generator loss| <= 64 with the reconstruction term at weight 100 (it grows
+with that weight: at the largest allowed weight, 10,000, about 6,400).
+Runs that "completed" while broken reached critic losses of 4.6e13 to
+4.2e19. The limits sit four orders of magnitude above the healthy figures
+and far below the broken ones: 1e6 for the three losses, 1e4 for the
+penalty (a gradient norm near 100 where a healthy critic keeps it near 1).
 
 The check stays on the device between log intervals (no host sync per
 step): the first bad step and its losses are remembered in tensors and read
