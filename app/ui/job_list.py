@@ -3,6 +3,11 @@
 Like the hosted console's job table: one row per job, newest first, queued
 jobs showing their place in the queue. The model is refreshed from plain
 ``Job`` records (it never touches the database itself).
+
+It fits whatever width the window gives it: names elide in the middle (the
+job number and the end of the name stay: "#1 Chorales…wider"), and when the
+pane is narrow the less needed columns step aside (genre tags first, then
+similarity, then progress); the name's tooltip says everything.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QMe
 from app.ui.icons import status_icon
 
 COLUMNS = ("Name", "Genre tags", "Status", "Progress", "Similarity")
+NAME, TAGS, STATUS, PROGRESS, SIMILARITY = range(len(COLUMNS))
+COLUMN_WIDTHS = {TAGS: 100, STATUS: 104, PROGRESS: 72, SIMILARITY: 64}
+DROP_ORDER = (TAGS, SIMILARITY, PROGRESS)  # hidden in this order when the pane is narrow
+NAME_MIN_WIDTH = 120
 STATUS_TIPS = {
     "queued": "Waiting for its turn in the queue.",
     "running": "Training now.",
@@ -113,9 +122,20 @@ class JobTableModel(QAbstractTableModel):
                 return f"Tags ({job.tag_mode}): " + (", ".join(job.tags) or "all music")
             if col == 3:
                 return f"epoch {job.epoch}/{job.total_epochs}, step {job.step}/{job.total_steps}"
+            if col == 0:
+                return self._name_tip(job)
         if role == Qt.TextAlignmentRole and col in (3, 4):
             return int(Qt.AlignCenter)
         return None
+
+
+    @staticmethod
+    def _name_tip(job) -> str:
+        """The whole row in words: the columns may be elided or hidden."""
+        similarity = "—" if job.similarity is None else f"{job.similarity:.2f}"
+        return (f"#{job.id} {job.name}\n{job.status}, {job.progress * 100:.0f}% "
+                f"(epoch {job.epoch}/{job.total_epochs}), similarity {similarity}\n"
+                f"Tags ({job.tag_mode}): " + (", ".join(job.tags) or "all music"))
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -131,7 +151,8 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.progress = int(value * 1000)
         bar.text = index.data(Qt.DisplayRole)
         bar.textVisible = True
-        bar.state = option.state
+        # without State_Horizontal Qt 6 draws the bar vertical, filling from the bottom
+        bar.state = option.state | QStyle.State_Horizontal
         QApplication.style().drawControl(QStyle.CE_ProgressBar, bar, painter)
 
 
@@ -151,11 +172,14 @@ class JobListView(QTableView):
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.setShowGrid(False)
+        self.setTextElideMode(Qt.ElideMiddle)
+        self.setWordWrap(False)  # one line per job: long names elide instead
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(NAME, QHeaderView.Stretch)
         header.setMinimumSectionSize(40)
-        for col, width in ((1, 100), (2, 120), (3, 80), (4, 72)):
-            header.setSectionResizeMode(col, QHeaderView.Interactive)
+        for col, width in COLUMN_WIDTHS.items():
+            header.setSectionResizeMode(col, QHeaderView.Fixed)
             self.setColumnWidth(col, width)
         self.setContextMenuPolicy(Qt.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
@@ -167,6 +191,25 @@ class JobListView(QTableView):
     def set_jobs(self, jobs: list) -> None:
         self._wanted = self.selected_job_id()
         self.job_model.set_jobs(jobs)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Show the columns that fit beside a readable name, the least needed
+        stepping aside first; the name takes the rest of the width."""
+        free = self.viewport().width() - NAME_MIN_WIDTH
+        shown = set(COLUMN_WIDTHS)
+        for col in DROP_ORDER:
+            if sum(COLUMN_WIDTHS[c] for c in shown) <= free:
+                break
+            shown.discard(col)
+        for col in COLUMN_WIDTHS:
+            self.setColumnHidden(col, col not in shown)
+
+    def visible_columns(self) -> list[str]:
+        return [COLUMNS[c] for c in range(len(COLUMNS)) if not self.isColumnHidden(c)]
 
     def selected_job_id(self) -> int:
         rows = self.selectionModel().selectedRows()
