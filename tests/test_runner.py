@@ -11,7 +11,7 @@ from app.jobs import runner
 from app.jobs.runner import JobNotRunnable, genres_to_load, run_job, run_queue
 from app.jobs.store import JobStore
 from gan.config import preset
-from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
+from gan.training.events import EpochReport, Notice, RunFinished, RunStarted, StepStats
 from tests.fixtures import jobs_corpus
 
 
@@ -60,6 +60,18 @@ def test_run_job_writes_everything(store, genre):
     assert store.last_checkpoint(job_id) == job.job_dir / "checkpoints" / "epoch_0002.pt"
     with pytest.raises(JobNotRunnable, match="is completed and cannot be run again"):
         run_job(job_id, store)
+
+
+def test_a_notice_from_training_lands_in_the_jobs_events_with_its_level(store):
+    """For example why a GPU run does not use its CUDA graph: the window's
+    event list and `jobs show` read it from the store."""
+    job_id = store.create("notice", _config(), [])
+    seen = []
+    recorder = runner._Recorder(store, job_id, seen.append)
+    why = "CUDA graph not used: capture failed (RuntimeError: x); training eagerly"
+    recorder(Notice(why, "warning"))
+    assert [(e.level, e.message) for e in store.events(job_id)][-1] == ("warning", why)
+    assert seen == [Notice(why, "warning")]  # and passed on (the command line prints it)
 
 
 def test_cancel_request_from_the_store_then_resume(store, genre, monkeypatch):
