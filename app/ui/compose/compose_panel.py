@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from app.compose import takes as tasks
 from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints, jobs_with_checkpoints
@@ -58,23 +58,40 @@ class ComposePanel(QWidget):
         self._takes: list[tasks.TakeFile] = []
         self._kept: set[Path] = set()
         self._worker: Worker | None = None
+        self._sized = False  # the splitter's first sharing of the height is done on show
         self._build(use_device)
         self.refresh()
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self, use_device: bool) -> None:
+        """The job row, then a splitter: the settings (scrolling when the
+        window is short), the takes, the listening panel. Nothing here sets
+        a minimum height the window would have to grow to (a laptop's
+        1280x720 fits, and composing never resizes the window)."""
         top = self._build_job_row()
         self._build_accompany()
         self._build_generate()
         self.message_label = QLabel("Pick a trained job.")
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.message_label)
+        column.addWidget(self.accompany_box)
+        column.addWidget(self.generate_box)
+        column.addStretch(1)
+        self.settings_area = QScrollArea()
+        self.settings_area.setWidget(controls)
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setFrameShape(QFrame.NoFrame)
+        self.settings_area.setMinimumHeight(60)
         split = self._build_takes(use_device)
+        split.insertWidget(0, self.settings_area)
+        split.setStretchFactor(0, 0)
+        split.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.accompany_box)
-        layout.addWidget(self.generate_box)
-        layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
         self._update_mode()
 
@@ -138,11 +155,30 @@ class ComposePanel(QWidget):
         self.listen = ListenPanel(use_device=use_device, follow=False)  # takes are not epochs
         self.listen.errorOccurred.connect(self._show_error)
         self.listen.exported.connect(lambda p: self.message_label.setText(f"Exported {p}"))
+        self.take_list.setMinimumHeight(48)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.take_list)
         split.addWidget(self.listen)
+        split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
+        self.splitter = split
         return split
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            QTimer.singleShot(0, self._share_height)  # once the layout has its height
+
+    def _share_height(self) -> None:
+        """First show: the settings get the height they ask for (up to half
+        the splitter), the takes list a few rows, the listening panel the rest."""
+        total = sum(self.splitter.sizes())
+        if total <= 0:
+            return
+        settings = min(self.settings_area.widget().sizeHint().height() + 4, total // 2)
+        takes = min(96, total // 6)
+        self.splitter.setSizes([settings, takes, max(0, total - settings - takes)])
 
     # ---- jobs and epochs ------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -1,4 +1,4 @@
-"""One row per track: colour, name, mute, solo, instrument (General MIDI program)."""
+"""Per track: colour, name, mute, solo, instrument (General MIDI program); two tracks a row."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QWidget
 
 from app.ui.listen.piano_roll import TRACK_COLOURS
+
+COLUMNS_PER_TRACK = 5  # colour, name, mute, solo, instrument
 
 
 def gm_program_names() -> list[str]:
@@ -23,7 +25,9 @@ class TrackStrip(QWidget):
         super().__init__(parent)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
-        self._grid.setColumnStretch(5, 1)
+        self._grid.setVerticalSpacing(2)
+        for side in range(2):  # each track's instrument list takes the spare width
+            self._grid.setColumnStretch(side * COLUMNS_PER_TRACK + COLUMNS_PER_TRACK - 1, 1)
         self._names = None
         self.mutes: list[QCheckBox] = []
         self.solos: list[QCheckBox] = []
@@ -53,8 +57,10 @@ class TrackStrip(QWidget):
             combo.setEnabled(not drums[i])
             combo.setToolTip(f"Instrument for {name}")
             combo.currentIndexChanged.connect(lambda p, i=i: self.programChanged.emit(i, p))
+            # two tracks side by side: four voices take two rows, not four
+            row, first = i // 2, (i % 2) * COLUMNS_PER_TRACK
             for col, w in enumerate((swatch, QLabel(name), mute, solo, combo)):
-                self._grid.addWidget(w, i, col)
+                self._grid.addWidget(w, row, first + col)
             self.mutes.append(mute)
             self.solos.append(solo)
             self.instruments.append(combo)
