@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from app.ui.listen.piano_roll import GUTTER, PianoRollView, pitch_name
+from app.ui.listen.piano_roll import GUTTER, PianoRollView, label_step, labelled_pitches, pitch_name
 
 
 @pytest.fixture
@@ -68,7 +68,12 @@ def test_paints_notes_in_track_colours(roll):
     assert colour.blue() > 150 and colour.red() < 100
     roll.set_muted({3})
     faded = roll.canvas.grab().toImage().pixelColor(x, y)
-    assert faded.blue() < colour.blue()
+    background = roll.roll_colors.background
+
+    def distance(a, b):
+        return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue())
+
+    assert distance(faded, background) < distance(colour, background) / 2  # muted: faint
 
 
 def test_installed_pyside_keeps_none_and_bool_references():
@@ -95,3 +100,51 @@ def test_installed_pyside_keeps_none_and_bool_references():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("row_height", [1.5, 2.5, 4.0, 5.5, 6.5, 9.0, 13.0, 30.0])
+def test_pitch_names_never_overlap_and_always_name_the_cs(row_height):
+    text_height = 12.0
+    named = labelled_pitches(36, 84, row_height, text_height)
+    assert {36, 48, 60, 72, 84} <= set(named)  # every C is named
+    gaps = np.diff(named) * row_height
+    if label_step(row_height, text_height) < 12:
+        assert (gaps >= text_height).all()  # a line of text between two names
+    else:
+        assert (np.diff(named) == 12).all()  # only the Cs, however close
+
+
+def test_rows_too_short_for_each_name_skip_the_neighbours_of_c():
+    # the reported overlap: C#5, C5 and B4 on three rows 6 px tall
+    named = labelled_pitches(60, 80, 6.0, 12.0)
+    assert 72 in named and 73 not in named and 71 not in named
+
+
+def test_a_and_b_share_one_pitch_range(roll):
+    high = np.array([(0, 0, 16, 84), (1, 0, 16, 76)])
+    low = np.array([(0, 0, 16, 60), (3, 0, 16, 36)])
+    roll.share_pitch_range([high, low])
+    roll.set_notes(high, 64)
+    shown_a = roll.pitch_range
+    roll.set_notes(low, 64)
+    assert roll.pitch_range == shown_a == (34, 86)  # switching A/B keeps the vertical zoom
+    roll.share_pitch_range([])
+    roll.set_notes(low, 64)
+    assert roll.pitch_range == (34, 62)  # alone again: fits its own notes
+
+
+def test_colours_follow_the_palette(roll, qapp):
+    from app.ui import theme
+
+    try:
+        theme.apply_theme("dark", remember=False)
+        qapp.processEvents()
+        assert roll.roll_colors.background.lightness() < 80
+        dark = roll.grab().toImage().pixelColor(GUTTER + 200, 120)
+        theme.apply_theme("light", remember=False)
+        qapp.processEvents()
+        assert roll.roll_colors.background.lightness() > 200
+        light = roll.grab().toImage().pixelColor(GUTTER + 200, 120)
+        assert light.lightness() - dark.lightness() > 100  # the canvas itself changed
+    finally:
+        theme.apply_theme("system", remember=False)

@@ -257,6 +257,8 @@ class ListenPanel(QWidget):
         keep_place = heard and self.ab.playing()
         steps = self.ab.position_steps() if heard else 0.0
         self._loaded[side], self._scores[side] = item, score
+        # one pitch range for A and B: switching keeps the vertical zoom
+        self.roll.share_pitch_range([s.note_rows() for s in self._scores.values() if s is not None])
         combo, offset = (self.a_combo, 0) if side == "A" else (self.b_combo, 1)
         combo.setCurrentIndex(index + offset if item is not None else 0)
         if side == "A" and score is not None:

@@ -1,7 +1,11 @@
 """A piano roll with a playhead: tracks in colours, bar lines, pitch names, zoom and scroll.
 
 Painted by hand (one QWidget) so thousands of notes and a 60 Hz playhead
-stay cheap. The pitch range fits the notes; time scrolls horizontally.
+stay cheap. The pitch range fits the notes, or stays one range for pieces
+compared with each other (``share_pitch_range``: A/B keeps its vertical
+zoom); time scrolls horizontally. Pitch names label the Cs, or every 2nd,
+3rd, 4th or 6th row when the rows are tall enough, never two labels
+closer than a line of text. Colours follow the palette (light or dark).
 Mouse wheel scrolls, Ctrl+wheel or +/- zooms, a click asks to seek there.
 """
 
@@ -10,20 +14,37 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import QLineF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QEvent, QLineF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from gan.data.roll import STEPS_PER_BAR, STEPS_PER_BEAT
 
+from app.ui.theme import RollColors
+
 TRACK_COLOURS = ("#e4572e", "#f3a712", "#29bf12", "#2e86de", "#a05195", "#00a6a6")
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 GUTTER = 44  # pixels for pitch names
+LABEL_STEPS = (1, 2, 3, 4, 6, 12)  # rows between pitch names: each divides an octave, so C is always named
 
 
 def pitch_name(pitch: int) -> str:
     return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
+
+def label_step(row_height: float, text_height: float) -> int:
+    """Rows between two pitch names so that they never overlap: the first
+    of LABEL_STEPS whose rows are at least a line of text tall (12: the Cs
+    only, even when those rows are closer still)."""
+    for step in LABEL_STEPS:
+        if step * row_height >= text_height:
+            return step
+    return 12
+
+
+def labelled_pitches(lo: int, hi: int, row_height: float, text_height: float) -> list[int]:
+    step = label_step(row_height, text_height)
+    return [pitch for pitch in range(lo, hi + 1) if pitch % step == 0]
 
 
 class _Geometry(NamedTuple):
@@ -53,13 +74,13 @@ class _Canvas(QWidget):
         g = _Geometry(lo, hi, max(1.0, (self.height() - 1) / (hi - lo + 1)),
                       GUTTER - v.scroll_steps * v.px_per_step, self.width(), self.height())
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#1e1f24"))
+        p.fillRect(self.rect(), v.roll_colors.background)
         self._paint_grid(p, g)
         self._paint_notes(p, g)
         if v.playhead is not None:
             x = g.x0 + v.playhead * v.px_per_step
             if x >= GUTTER:
-                p.setPen(QPen(QColor("#ffffff"), 2))
+                p.setPen(QPen(v.roll_colors.playhead, 2))
                 p.drawLine(QLineF(x, 0, x, g.height))
         self._paint_gutter(p, g)
         p.end()
@@ -67,8 +88,9 @@ class _Canvas(QWidget):
     def _paint_grid(self, p: QPainter, g: "_Geometry") -> None:
         """Black-key rows shaded, bar and beat lines, bar numbers."""
         v = self.view
+        c = v.roll_colors
         p.setPen(Qt.NoPen)
-        p.setBrush(QColor("#24262c"))
+        p.setBrush(c.black_keys)
         p.drawRects([QRectF(GUTTER, (g.hi - pitch) * g.row_h, g.width - GUTTER, g.row_h)
                      for pitch in range(g.lo, g.hi + 1) if NOTE_NAMES[pitch % 12].endswith("#")])
         first = max(0, int(v.scroll_steps) - 1)
@@ -78,12 +100,12 @@ class _Canvas(QWidget):
             x = g.x0 + step * v.px_per_step
             (bars if step % STEPS_PER_BAR == 0 else beats).append((step, QLineF(x, 0, x, g.height)))
         if v.px_per_step * STEPS_PER_BEAT >= 4:
-            p.setPen(QPen(QColor("#33353c"), 1))
+            p.setPen(QPen(c.beat_line, 1))
             p.drawLines([line for _s, line in beats])
-        p.setPen(QPen(QColor("#5a5d66"), 1))
+        p.setPen(QPen(c.bar_line, 1))
         p.drawLines([line for _s, line in bars])
         if v.px_per_step * STEPS_PER_BAR > 24:
-            p.setPen(QColor("#8a8d96"))
+            p.setPen(c.bar_number)
             for step, line in bars:
                 p.drawText(int(line.x1()) + 3, 12, str(step // STEPS_PER_BAR + 1))
 
@@ -106,20 +128,21 @@ class _Canvas(QWidget):
                 colour.setAlpha(60)
             p.setBrush(colour)
             p.drawRects([QRectF(float(x), float(y), float(w), h)
-                         for x, y, w in zip(xs[visible], ys[visible], ws[visible])])
+                         for x, y, w in zip(xs[visible], ys[visible], ws[visible], strict=True)])
 
     def _paint_gutter(self, p: QPainter, g: "_Geometry") -> None:
-        """The pitch names down the left edge."""
-        p.fillRect(QRectF(0, 0, GUTTER, g.height), QColor("#2b2d33"))
-        p.setPen(QColor("#c8cad0"))
+        """The pitch names down the left edge, never overlapping."""
+        c = self.view.roll_colors
+        p.fillRect(QRectF(0, 0, GUTTER, g.height), c.gutter)
+        p.setPen(c.gutter_text)
         font = QFont(p.font())
-        font.setPointSizeF(max(6.0, min(9.0, g.row_h * 0.8)))
+        font.setPointSizeF(8.0)
         p.setFont(font)
-        label_every = max(1, int(np.ceil(12 / g.row_h)))
-        for pitch in range(g.lo, g.hi + 1):
-            if pitch % 12 == 0 or (g.hi - pitch) % label_every == 0:
-                y = (g.hi - pitch) * g.row_h + g.row_h / 2 + 4
-                p.drawText(3, int(y), pitch_name(pitch))
+        metrics = QFontMetricsF(font)
+        for pitch in labelled_pitches(g.lo, g.hi, g.row_h, metrics.height()):
+            centre = (g.hi - pitch) * g.row_h + g.row_h / 2
+            p.drawText(QRectF(3, centre - metrics.height() / 2, GUTTER - 6, metrics.height()),
+                       Qt.AlignLeft | Qt.AlignVCenter, pitch_name(pitch))
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.LeftButton and event.position().x() > GUTTER:
@@ -151,6 +174,8 @@ class PianoRollView(QWidget):
         self.colours = list(TRACK_COLOURS)
         self.muted: set[int] = set()
         self.pitch_range = (48, 84)
+        self._shared_range: tuple[int, int] | None = None
+        self.roll_colors = RollColors.of(self.palette())
         self.px_per_step = 8.0
         self.scroll_steps = 0.0
         self.playhead: float | None = None
@@ -177,11 +202,32 @@ class PianoRollView(QWidget):
         self.n_tracks = max(len(self.track_names), int(notes[:, 0].max()) + 1 if len(notes) else 0)
         if colours:
             self.colours = list(colours)
-        if len(notes):
-            lo, hi = int(notes[:, 3].min()), int(notes[:, 3].max())
-            self.pitch_range = (max(0, lo - 2), min(127, hi + 2))
+        if self._shared_range is not None:
+            self.pitch_range = _padded(_union(self._shared_range, _span(notes)))
+        elif len(notes):
+            self.pitch_range = _padded(_span(notes))
         self._update_scrollbar()
         self.canvas.update()
+
+    def share_pitch_range(self, pieces) -> None:
+        """Keep one pitch range covering all of ``pieces`` (note row arrays,
+        as ``set_notes`` takes): A and B compared at the same vertical zoom.
+        An empty list goes back to fitting each piece."""
+        spans = [_span(np.asarray(rows, dtype=np.int32).reshape(-1, 4)) for rows in pieces]
+        spans = [span for span in spans if span is not None]
+        shared = None
+        for span in spans:
+            shared = _union(shared, span)
+        self._shared_range = shared
+        if shared is not None:
+            self.pitch_range = _padded(_union(shared, _span(self.notes)))
+            self.canvas.update()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:  # light <-> dark
+            self.roll_colors = RollColors.of(self.palette())
+            self.canvas.update()
 
     def set_muted(self, tracks) -> None:
         self.muted = set(tracks)
@@ -243,3 +289,22 @@ class PianoRollView(QWidget):
             self.zoom(0.8)
         else:
             super().keyPressEvent(event)
+
+
+def _span(notes: np.ndarray) -> tuple[int, int] | None:
+    """Lowest and highest pitch of note rows (None when there are none)."""
+    if not len(notes):
+        return None
+    return int(notes[:, 3].min()), int(notes[:, 3].max())
+
+
+def _union(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+def _padded(span: tuple[int, int] | None) -> tuple[int, int]:
+    if span is None:
+        return 48, 84
+    return max(0, span[0] - 2), min(127, span[1] + 2)
