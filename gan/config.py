@@ -72,6 +72,10 @@ SPECS: dict[str, FieldSpec] = {
         "the real voices that go with each training melody (as in pix2pix). "
         "0 = critic alone. 100 makes a CPU run learn chorale style in minutes; "
         "higher values copy the training pieces more and vary less.")),
+    "reconstruction_fade": FieldSpec(float, 0.0, 1.0, label="Reconstruction fade", help=(
+        "Accompaniment only: the pull towards the real voices fades out over "
+        "this share of the epochs (0.5: gone by half-way), after which the "
+        "critic alone teaches, and the model copies less. 0 = never fades.")),
     "transpose": FieldSpec(int, 0, 12, label="Transpose", help=(
         "Moves each training piece up and down by up to this many semitones "
         "(only as far as every voice stays in its usual range), so the model "
@@ -140,6 +144,7 @@ class TrainConfig:
     critic_updates: int = 5
     gp_weight: float = 10.0
     reconstruction_weight: float = 0.0
+    reconstruction_fade: float = 0.0
     transpose: int = 0
     ema_decay: float = 0.0
     latent_size: int = 32

@@ -137,6 +137,7 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
     started, steps_done = time.perf_counter(), 0
     while session.epoch < config.epochs:
         epoch_start = time.perf_counter()
+        session.trainer.set_reconstruction_scale(reconstruction_scale(config, session.epoch))
         logged: list[list[float]] = []
         for _ in range(session.steps_per_epoch):
             stacked = iteration(local_stop)
@@ -166,6 +167,13 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
         if ranks.distributed:
             report = dataclasses.replace(report, rank_steps=rank_steps)
         on_event(report)
+
+
+def reconstruction_scale(config: TrainConfig, epoch: int) -> float:
+    """The reconstruction term's share of its weight during epoch ``epoch + 1``."""
+    if config.reconstruction_fade <= 0:
+        return 1.0
+    return max(0.0, 1.0 - epoch / (config.reconstruction_fade * config.epochs))
 
 
 def _stop_together(ranks, device, should_stop: StopFlag, guard: LossGuard, step: int) -> None:

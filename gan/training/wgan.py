@@ -64,6 +64,8 @@ class Trainer:
         self.opt_g, self.opt_d = opt_g, opt_d
         self.gp_weight = float(gp_weight)
         self.reconstruction_weight = float(reconstruction_weight)
+        # a tensor, so a captured CUDA graph sees it change (set_reconstruction_scale)
+        self.reconstruction_scale = torch.ones((), device=data.device)
         self.data = data
         self.rng = rng
         self.batch_size = batch_size
@@ -75,6 +77,10 @@ class Trainer:
         self.autocast_dtype = autocast_dtype
         self.shift_bounds = shift_bounds  # (N, 2) allowed transpositions, or None
         self.average = average  # gan.training.ema.WeightAverage, or None
+
+    def set_reconstruction_scale(self, scale: float) -> None:
+        """Scale the reconstruction term (1 = full weight), in place."""
+        self.reconstruction_scale.fill_(float(scale))
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -144,7 +150,7 @@ class Trainer:
                 loss = -self.D_plain(fake).float().mean()
             if self.conditional and self.reconstruction_weight > 0:
                 voices = list(self.G_plain.voices)
-                loss = loss + self.reconstruction_weight * notes.reconstruction_loss(
+                loss = loss + self.reconstruction_weight * self.reconstruction_scale * notes.reconstruction_loss(
                     probs, b.frames[:, voices], b.onsets[:, voices], self.monophonic)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
