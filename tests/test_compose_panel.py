@@ -5,6 +5,7 @@ from __future__ import annotations
 import mido
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from gan.data.midi_io import midi_to_notes
 from tests.compose_helpers import musegan_job, trained_job, unet_job  # noqa: F401 (fixtures)
@@ -66,15 +67,25 @@ def test_panel_accompanies_a_builtin_tune_keeps_and_exports(unet_job, make_panel
         assert (notes[:, 0] > 0).any()
     assert "pick-up" in panel.message_label.text()
 
-    # keep the first take: it survives the next run and a new panel
+    # keep the first take: a copy goes to the kept folder
     panel.set_kept(0, True)
     kept = list((tmp_path / "home" / "compose" / "kept").glob("*.mid"))
     assert len(kept) == 1
     _run(qtbot, panel, panel.compose)
-    assert panel.take_list.count() == 3  # the kept one + two new takes
+    assert panel.take_list.count() == 4  # the two first takes + two new ones
+    assert panel.take_list.currentRow() == 2  # the first new take is chosen
+    # after a restart every take still on disk is listed again, the kept one ticked
     again = make_panel(home)
     again.set_job(job_id)
-    assert again.take_list.count() == 1 and again.takes()[0].path == kept[0]
+    assert [t.path for t in again.takes()] == [t.path for t in panel.takes()]
+    label = again.takes()[0].label  # named from the file: melody, epoch, seed
+    assert label.startswith("Auld Lang Syne") and label.endswith(" · epoch 1 · seed 4"), label
+    ticks = [again.take_list.item(i).checkState() == Qt.Checked for i in range(4)]
+    assert ticks == [True, False, False, False]
+    # "Delete unticked" removes the other files; the kept take stays
+    assert again.delete_unkept(confirm=False) == 3
+    assert again.take_list.count() == 1 and again.takes()[0].path.exists()
+    assert sum(1 for t in panel.takes() if t.path.exists()) == 1
 
     # export the take playing as A (MIDI: the file itself, byte for byte)
     panel.take_list.setCurrentRow(0)
@@ -130,7 +141,8 @@ def test_panel_generates_and_interpolates_with_musegan(musegan_job, make_panel, 
     assert len(pieces) == 2 and all(p.path.is_file() for p in pieces)
     panel.steps_spin.setValue(3)
     walk = _run(qtbot, panel, panel.interpolate)
-    assert len(walk) == 3 and panel.take_list.count() == 3  # earlier pieces were not kept
+    assert len(walk) == 3 and panel.take_list.count() == 5  # the earlier pieces stay listed
+    assert panel.take_list.currentRow() == 2  # the walk's first piece is chosen
 
 
 def test_melody_clicked_on_the_piano_roll_is_accompanied(unet_job, make_panel, qtbot):

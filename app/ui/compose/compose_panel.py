@@ -2,10 +2,11 @@
 
 U-Net jobs: pick an epoch (default: the best similarity index) and a
 melody, press Compose; each seed gives a take. MuseGAN jobs: generate N
-pieces from a seed or walk between two seeds. Takes appear in a list
-(tick one to keep it: it is copied to the kept folder and comes back next
-time) and in the listening panel below, which plays them under a piano
-roll, switches A/B between two takes and exports MIDI or WAV.
+pieces from a seed or walk between two seeds. Takes appear in a list (the
+job's takes on disk, listed again after a restart; tick one to keep a copy
+in the kept folder; "Delete unticked" removes the others' files) and in the
+listening panel below, which plays them under a piano roll, switches A/B
+between two takes and exports MIDI or WAV.
 
 Embedding: ``ComposePanel(store_path=None, parent=None)``, then
 ``set_job(job_id)`` when the user selects a job; ``refresh()`` re-reads the
@@ -23,8 +24,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from app.compose import takes as tasks
 from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints, jobs_with_checkpoints
@@ -156,8 +157,20 @@ class ComposePanel(QWidget):
         self.listen.errorOccurred.connect(self._show_error)
         self.listen.exported.connect(lambda p: self.message_label.setText(f"Exported {p}"))
         self.take_list.setMinimumHeight(48)
+        self.delete_button = QPushButton("Delete unticked")
+        self.delete_button.setToolTip("Delete the files of the takes that are not ticked")
+        self.delete_button.clicked.connect(lambda: self.delete_unkept())
+        takes = QWidget()
+        takes_layout = QVBoxLayout(takes)
+        takes_layout.setContentsMargins(0, 0, 0, 0)
+        takes_layout.setSpacing(2)
+        heading = hbox("Takes")
+        heading.addStretch(1)
+        heading.addWidget(self.delete_button)
+        takes_layout.addLayout(heading)
+        takes_layout.addWidget(self.take_list, 1)
         split = QSplitter(Qt.Vertical)
-        split.addWidget(self.take_list)
+        split.addWidget(takes)
         split.addWidget(self.listen)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
@@ -230,9 +243,9 @@ class ComposePanel(QWidget):
         else:
             self.epoch_combo.setCurrentIndex(self.epoch_combo.findData(best.epoch))
             self._choice = best
-        if changed:
-            self._takes = tasks.kept_takes(self._job_id)
-            self._kept = {t.path for t in self._takes}
+        if changed:  # the job's takes on disk, those from earlier sessions too
+            self._takes = tasks.job_takes(self._job_id)
+            self._kept = {t.path for t in self._takes if tasks.is_kept(t)}
             self._show_takes()
         if changed:  # a refresh of the same job leaves the last message in place
             self.message_label.setText(f"Job {self._job_id}: epoch {self._choice.epoch} ({self._choice.why}).")
@@ -318,8 +331,7 @@ class ComposePanel(QWidget):
             self._show_error(f"{type(exc).__name__}: {exc}")
 
     def _on_composed(self, result: tasks.TaskResult) -> None:
-        # new takes replace the ones not kept
-        self._takes = [t for t in self._takes if t.path in self._kept] + result.takes
+        self._takes = self._takes + result.takes  # the new ones last, the first of them chosen
         self._show_takes(select=len(self._takes) - len(result.takes))
         self.message_label.setText(" ".join(result.messages) or f"{len(result.takes)} new take(s).")
         self.composed.emit(list(result.takes))
@@ -352,6 +364,26 @@ class ComposePanel(QWidget):
     def _on_take_selected(self, row: int) -> None:
         if 0 <= row < len(self._takes):
             self.listen.select(row)
+
+    def delete_unkept(self, confirm: bool = True) -> int:
+        """Delete the files of the unticked takes; how many went."""
+        doomed = [t for t in self._takes if t.path not in self._kept]
+        if not doomed:
+            return 0
+        if confirm and QMessageBox.question(
+                self, "Delete takes", f"Delete the {len(doomed)} unticked take(s)' files?",
+                QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
+            return 0
+        for take in doomed:
+            try:
+                tasks.discard(take)
+            except OSError as exc:
+                self._show_error(f"could not delete {take.path}: {exc}")
+                return 0
+        self._takes = [t for t in self._takes if t.path in self._kept]
+        self._show_takes()
+        self.message_label.setText(f"Deleted {len(doomed)} take(s).")
+        return len(doomed)
 
     def set_kept(self, row: int, keep: bool) -> None:
         self.take_list.item(row).setCheckState(Qt.Checked if keep else Qt.Unchecked)
