@@ -23,14 +23,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from app.compose import takes as tasks
 from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints, jobs_with_checkpoints
 from app.compose.melody_source import MelodyError
 from app.ui.compose.melody_picker import MelodyPicker
+from app.ui.compose.take_list import TakeList
 from app.ui.listen import ListenPanel, SampleItem
 from app.ui.rows import hbox
 from app.ui.worker import Worker
@@ -56,8 +56,6 @@ class ComposePanel(QWidget):
         self.store = JobStore(store_path)
         self._job_id: int | None = None
         self._choice: ModelChoice | None = None  # of the chosen epoch
-        self._takes: list[tasks.TakeFile] = []
-        self._kept: set[Path] = set()
         self._worker: Worker | None = None
         self._sized = False  # the splitter's first sharing of the height is done on show
         self._build(use_device)
@@ -149,28 +147,17 @@ class ComposePanel(QWidget):
 
     def _build_takes(self, use_device: bool) -> QSplitter:
         """The takes list above the listening panel that plays them."""
-        self.take_list = QListWidget()
-        self.take_list.setToolTip("Takes: click to play it as A; tick to keep it")
-        self.take_list.itemChanged.connect(self._on_item_changed)
-        self.take_list.currentRowChanged.connect(self._on_take_selected)
+        self.takes_view = TakeList()
+        self.take_list = self.takes_view.list
+        self.takes_view.shown.connect(self._on_takes_shown)
+        self.takes_view.chosen.connect(lambda row: self.listen.select(row))
+        self.takes_view.message.connect(self.message_label.setText)
+        self.takes_view.failed.connect(self._show_error)
         self.listen = ListenPanel(use_device=use_device, follow=False)  # takes are not epochs
         self.listen.errorOccurred.connect(self._show_error)
         self.listen.exported.connect(lambda p: self.message_label.setText(f"Exported {p}"))
-        self.take_list.setMinimumHeight(48)
-        self.delete_button = QPushButton("Delete unticked")
-        self.delete_button.setToolTip("Delete the files of the takes that are not ticked")
-        self.delete_button.clicked.connect(lambda: self.delete_unkept())
-        takes = QWidget()
-        takes_layout = QVBoxLayout(takes)
-        takes_layout.setContentsMargins(0, 0, 0, 0)
-        takes_layout.setSpacing(2)
-        heading = hbox("Takes")
-        heading.addStretch(1)
-        heading.addWidget(self.delete_button)
-        takes_layout.addLayout(heading)
-        takes_layout.addWidget(self.take_list, 1)
         split = QSplitter(Qt.Vertical)
-        split.addWidget(takes)
+        split.addWidget(self.takes_view)
         split.addWidget(self.listen)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
@@ -244,9 +231,7 @@ class ComposePanel(QWidget):
             self.epoch_combo.setCurrentIndex(self.epoch_combo.findData(best.epoch))
             self._choice = best
         if changed:  # the job's takes on disk, those from earlier sessions too
-            self._takes = tasks.job_takes(self._job_id)
-            self._kept = {t.path for t in self._takes if tasks.is_kept(t)}
-            self._show_takes()
+            self.takes_view.load_job(self._job_id)
         if changed:  # a refresh of the same job leaves the last message in place
             self.message_label.setText(f"Job {self._job_id}: epoch {self._choice.epoch} ({self._choice.why}).")
         self._update_mode()
@@ -331,83 +316,28 @@ class ComposePanel(QWidget):
             self._show_error(f"{type(exc).__name__}: {exc}")
 
     def _on_composed(self, result: tasks.TaskResult) -> None:
-        self._takes = self._takes + result.takes  # the new ones last, the first of them chosen
-        self._show_takes(select=len(self._takes) - len(result.takes))
+        self.takes_view.add(result.takes)  # the new ones last, the first of them chosen
         self.message_label.setText(" ".join(result.messages) or f"{len(result.takes)} new take(s).")
         self.composed.emit(list(result.takes))
 
     def is_busy(self) -> bool:
         return self._worker is not None and self._worker.is_running()
 
-    # ---- takes -------------------------------------------------------------------------------------
+    # ---- takes (see take_list) ----------------------------------------------------------------------
     def takes(self) -> list[tasks.TakeFile]:
-        return list(self._takes)
-
-    def _show_takes(self, select: int | None = None) -> None:
-        self.take_list.blockSignals(True)
-        self.take_list.clear()
-        for take in self._takes:
-            item = QListWidgetItem(take.label)
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked if take.path in self._kept else Qt.Unchecked)
-            item.setToolTip(f"{take.path}\nTick to keep this take")
-            self.take_list.addItem(item)
-        self.take_list.blockSignals(False)
-        self.listen.set_sources([SampleItem(t.label, t.path, t.epoch if t.epoch >= 0 else None, t.job_id)
-                                 for t in self._takes])
-        if self._takes:
-            row = select if select is not None and 0 <= select < len(self._takes) else 0
-            self.take_list.setCurrentRow(row)
-            b = row + 1 if row + 1 < len(self._takes) else None
-            self.listen.select(row, b)
-
-    def _on_take_selected(self, row: int) -> None:
-        if 0 <= row < len(self._takes):
-            self.listen.select(row)
-
-    def delete_unkept(self, confirm: bool = True) -> int:
-        """Delete the files of the unticked takes; how many went."""
-        doomed = [t for t in self._takes if t.path not in self._kept]
-        if not doomed:
-            return 0
-        if confirm and QMessageBox.question(
-                self, "Delete takes", f"Delete the {len(doomed)} unticked take(s)' files?",
-                QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
-            return 0
-        for take in doomed:
-            try:
-                tasks.discard(take)
-            except OSError as exc:
-                self._show_error(f"could not delete {take.path}: {exc}")
-                return 0
-        self._takes = [t for t in self._takes if t.path in self._kept]
-        self._show_takes()
-        self.message_label.setText(f"Deleted {len(doomed)} take(s).")
-        return len(doomed)
+        return self.takes_view.takes()
 
     def set_kept(self, row: int, keep: bool) -> None:
-        self.take_list.item(row).setCheckState(Qt.Checked if keep else Qt.Unchecked)
+        self.takes_view.set_kept(row, keep)
 
-    def _on_item_changed(self, item: QListWidgetItem) -> None:
-        row = self.take_list.row(item)
-        if not 0 <= row < len(self._takes):
-            return
-        take = self._takes[row]
-        keep = item.checkState() == Qt.Checked
-        try:
-            if keep and take.path not in self._kept:
-                tasks.keep(take)
-                self._kept.add(take.path)
-                self.message_label.setText(f"Kept {take.label} (in {tasks.kept_dir()}).")
-            elif not keep and take.path in self._kept:
-                self._kept.discard(take.path)
-                tasks.unkeep(take)
-                if take.path.parent == tasks.kept_dir():
-                    # a take kept in an earlier session: its only copy is gone now
-                    self._takes.pop(row)
-                    self._show_takes()
-        except OSError as exc:
-            self._show_error(f"could not keep {take.label}: {exc}")
+    def delete_unkept(self, confirm: bool = True) -> int:
+        return self.takes_view.delete_unkept(confirm)
+
+    def _on_takes_shown(self, takes: list, row: int) -> None:
+        self.listen.set_sources([SampleItem(t.label, t.path, t.epoch if t.epoch >= 0 else None, t.job_id)
+                                 for t in takes])
+        if row >= 0:
+            self.listen.select(row, row + 1 if row + 1 < len(takes) else None)
 
     # ---- messages and teardown ---------------------------------------------------------------------
     def _show_error(self, message: str) -> None:
