@@ -59,6 +59,7 @@ def record_run(store, job_id: int, epochs: int = len(SETTLING_INDEX)) -> None:
 
         store.record_steps(job_id, [StepRow(step=10 * (epoch - 1) + i, epoch=epoch, time=time.time(),
                                             critic_loss=-2.0 + 0.01 * i, generator_loss=40.0 - 0.1 * i,
-                                            wasserstein=1.0) for i in range(1, 11)],
+                                            wasserstein=1.0 / epoch + 0.02 * (i % 3))
+                                    for i in range(1, 11)],
                            10 * epoch, 5.0, 1.0)
         store.record_epoch(job_id, epoch_report(epoch))

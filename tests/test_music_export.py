@@ -78,7 +78,7 @@ def test_menu_entry_exports_through_the_worker(qtbot, ui_env, tmp_path):  # noqa
     assert sorted(out.glob("*.mid")) == sorted(report.files)
     assert progress and progress[-1][:2] == (5, 5)
     assert "Wrote 5 MIDI file(s) of chorale" in window.statusBar().currentMessage()
-    assert start_folder() == str(out)  # remembered for next time
+    assert start_folder() == str(tmp_path / "Polyphony training music")  # next time: beside it
     window.close()
 
 

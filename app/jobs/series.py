@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from gan.data.roll import VOICE_NAMES
 from gan.evaluation.settling import Settling, settling
 from gan.training.evaluation import (COPIED_RUN, COPIED_SHARE, GENRE_FIDELITY, INDEX_TRAINING,
                                      INDEX_UNSEEN)
@@ -231,7 +232,8 @@ class JobSeries:
     def epoch_values(self, name: str) -> np.ndarray:
         if name in self.metrics:
             return np.asarray(self.metrics[name], dtype=np.float64)
-        return np.array([nan_if_none(getattr(r, name))
+        # a column of the epoch rows, or a metric this job does not have: NaN
+        return np.array([nan_if_none(getattr(r, name, None))
                          for r in self.epoch_rows], dtype=np.float64)
 
     def aggregate_metric_names(self) -> list[str]:
@@ -243,10 +245,12 @@ class JobSeries:
     def voice_leading_names(self) -> list[tuple[str, list[str]]]:
         """(chart, metric keys) for the voice-leading charts present in the
         data: one chart per pair total, one per per-voice metric with a key
-        per voice (in the data's order: high to low)."""
+        per voice, high to low)."""
         out = [(name, [name]) for name in VOICE_LEADING_TOTALS if name in self.metrics]
+        order = {voice: i for i, voice in enumerate(VOICE_NAMES)}
         for metric in VOICE_METRICS:
-            keys = [n for n in self.metrics if n.startswith(metric + "/")]
+            keys = sorted((n for n in self.metrics if n.startswith(metric + "/")),
+                          key=lambda n: (order.get(n.split("/", 1)[1], len(order)), n))
             if keys:
                 out.append((metric, keys))
         return out
@@ -267,11 +271,12 @@ class JobSeries:
         return cached
 
     # -- export -----------------------------------------------------------
-    def write_csv(self, folder: Path) -> list[Path]:
-        """Two files: per logged step and per epoch (with every metric)."""
+    def write_csv(self, folder: Path, base: str | None = None) -> list[Path]:
+        """Two files: per logged step and per epoch (with every metric),
+        ``<base>_steps.csv`` and ``<base>_epochs.csv`` (base: ``job<id>``)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        base = f"job{self.job_id}"
+        base = base or f"job{self.job_id}"
         step_path = folder / f"{base}_steps.csv"
         with step_path.open("w", newline="") as fh:
             out = csv.writer(fh)

@@ -1,9 +1,13 @@
 """Drawing pieces of the training charts: pens, curves that clip and
-downsample, the min/max envelope that keeps long runs cheap, and the set of
-curves one job owns. No widgets here; ``app.ui.charts`` lays them out.
+downsample, the min/max envelope that keeps long runs cheap, the set of
+curves one job owns, plots styled from the palette with their legend in the
+title (a legend inside the plot covers data), and vertical markers. No
+widgets here; ``app.ui.charts`` lays them out.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import pyqtgraph as pg
@@ -11,11 +15,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app.jobs.series import JobSeries
+from app.ui.theme import ChartColors
 
 # Step curves longer than this are handed to pyqtgraph as a min/max envelope
 # of the visible span: a million-step run then costs what 4,000 points cost.
 LOD_MAX_POINTS = 4000
-
+# Every plot's left and right axis take these widths, so the x axes of
+# plots above one another line up whatever their tick labels.
+LEFT_AXIS_WIDTH = 58
+RIGHT_AXIS_WIDTH = 40
 
 # Titles of the Music metrics tab's plots (metrics not listed show their own name).
 METRIC_TITLES = {
@@ -28,7 +36,16 @@ METRIC_TITLES = {
     "pitch_range": "Pitch range (semitones)",
     "note_density": "Note density",
     "tonal_distance": "Tonal distance between voices",
+    "parallel_fifths/all": "Parallel fifths per bar",
+    "parallel_octaves/all": "Parallel octaves per bar",
+    "voice_crossings/all": "Voice crossings per bar",
+    "voices_sounding/all": "Voices sounding (of 4)",
+    "onsets_per_bar": "Notes started per bar",
+    "voice_range": "Range per voice (semitones)",
+    "repeated_note_rate": "Repeated notes (share)",
 }
+# Voices high -> low, the piano roll's track colours.
+VOICE_COLORS = (QColor("#e4572e"), QColor("#f3a712"), QColor("#29bf12"), QColor("#2e86de"))
 
 
 def make_pen(color: QColor, width: float = 1.0, alpha: int = 255, dash: bool = False,
@@ -45,6 +62,8 @@ def make_pen(color: QColor, width: float = 1.0, alpha: int = 255, dash: bool = F
 
 def finite_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-epoch markers: a NaN epoch is simply not drawn."""
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
     keep = np.isfinite(x) & np.isfinite(y)
     return x[keep], y[keep]
 
@@ -78,9 +97,9 @@ def envelope(x: np.ndarray, y: np.ndarray, lo: float, hi: float,
     return out_x, out_y
 
 
-def make_curve(plot: pg.PlotItem, pen, name: str | None = None, symbol: str | None = None,
+def make_curve(plot: pg.PlotItem, pen, symbol: str | None = None,
                color: QColor | None = None) -> pg.PlotDataItem:
-    item = plot.plot([], [], pen=pen, name=name, connect="finite",
+    item = plot.plot([], [], pen=pen, connect="finite",
                      symbol=symbol, symbolSize=6 if symbol else None,
                      symbolBrush=color, symbolPen=None)
     item.setClipToView(True)
@@ -88,20 +107,140 @@ def make_curve(plot: pg.PlotItem, pen, name: str | None = None, symbol: str | No
     return item
 
 
+# -- legends in titles ---------------------------------------------------------
+LINE_SOLID, LINE_DASH, LINE_DOT = "━", "╍", "┅"
+
+
+def legend_entry(color: QColor, text: str, line: str = LINE_SOLID) -> str:
+    """A coloured line sample and its words, as HTML for a title."""
+    return (f"<span style='color:{QColor(color).name()}'>{line}</span>&nbsp;"
+            f"{html.escape(text)}")
+
+
+class ThemedPlot:
+    """A plot's title and legend entries, re-rendered in the palette's colours."""
+
+    def __init__(self, plot: pg.PlotItem, title: str):
+        self.plot, self.title, self.legend = plot, title, []
+
+    def set_legend(self, entries: list[str]) -> None:
+        if entries != self.legend:
+            self.legend = list(entries)
+            self.render(None)
+
+    def render(self, colors: ChartColors | None) -> None:
+        if colors is not None:
+            self._colors = colors
+        colors = getattr(self, "_colors", None)
+        color = colors.foreground.name() if colors else None
+        text = f"<b>{html.escape(self.title)}</b>"
+        if self.legend:
+            text += "<br><span style='font-size:8pt'>" + "&nbsp;&nbsp; ".join(self.legend) + "</span>"
+        label = self.plot.titleLabel
+        if not getattr(label, "shrinks", False):
+            label.shrinks = True
+            label.updateMin = lambda: _update_min(label)  # resizeEvent calls it too
+            label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        self.plot.setTitle(text, color=color, size="9pt", justify="left")
+        height = max(20, int(label.itemRect().height()) + 2)
+        label.setMaximumHeight(height)
+        self.plot.layout.setRowFixedHeight(0, height)
+
+
+def _update_min(label: pg.LabelItem) -> None:
+    """pyqtgraph makes a title's width the plot's minimum width, which pushes
+    a narrow window's third column off screen: the title may shrink (it is
+    clipped) and only its height counts."""
+    height = label.itemRect().height()
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(height)
+    label._sizeHint = {Qt.SizeHint.MinimumSize: (0, height), Qt.SizeHint.PreferredSize: (0, height),
+                       Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+    label.updateGeometry()
+
+
+def make_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str) -> ThemedPlot:
+    """A plot with fixed axis widths (lined-up x axes), a grid, no corner
+    buttons (the panel has its own Follow), y fitted to what is visible."""
+    plot = layout.addPlot(row=row, col=col)
+    plot.hideButtons()
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+    plot.showAxis("right")
+    right = plot.getAxis("right")
+    right.setWidth(RIGHT_AXIS_WIDTH)
+    right.setStyle(showValues=False)
+    plot.vb.disableAutoRange(pg.ViewBox.XAxis)
+    plot.vb.setAutoVisible(y=True)
+    themed = ThemedPlot(plot, title)
+    themed.render(None)
+    return themed
+
+
+def style_plot(themed: ThemedPlot, colors: ChartColors) -> None:
+    """Axes, tick labels and title in the palette's colours; the right axis
+    only reserves room (its line is hidden) unless it carries values."""
+    plot = themed.plot
+    for name in ("left", "bottom", "right"):
+        axis = plot.getAxis(name)
+        axis.setTextPen(colors.foreground)
+        axis.setPen(colors.foreground)
+    if not getattr(plot, "right_values", False):
+        plot.getAxis("right").setPen(pg.mkPen(None))
+    plot.showGrid(x=True, y=True, alpha=colors.grid_alpha)
+    themed.render(colors)
+
+
+def add_right_axis_view(plot: pg.PlotItem, label: str) -> pg.ViewBox:
+    """A second y axis on the right with its own view, sharing the x range."""
+    view = pg.ViewBox()
+    plot.scene().addItem(view)
+    axis = plot.getAxis("right")
+    axis.setStyle(showValues=True)
+    axis.setLabel(label)
+    axis.linkToView(view)
+    view.enableAutoRange(pg.ViewBox.XAxis, False)
+    plot.right_values = True
+
+    # The same place and the same x range as the plot's own view (pyqtgraph's
+    # setXLink lines views up by screen position, off by the axis widths here).
+    def follow_geometry() -> None:
+        view.setGeometry(plot.vb.sceneBoundingRect())
+        follow_x()
+
+    def follow_x() -> None:
+        view.setXRange(*plot.vb.viewRange()[0], padding=0)
+
+    plot.vb.geometryChanged.connect(follow_geometry)  # moved or resized
+    plot.vb.sigXRangeChanged.connect(follow_x)
+    follow_geometry()
+    return view
+
+
+def vertical_marker(plot: pg.PlotItem, pen, label: str | None = None,
+                    color: QColor | None = None) -> pg.InfiniteLine:
+    """A hidden vertical line (the best epoch, the listening cursor) that
+    never changes the plot's range."""
+    opts = {"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]} if label else None
+    line = pg.InfiniteLine(angle=90, movable=False, pen=pen, label=label, labelOpts=opts)
+    line.setVisible(False)
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
 class JobCurves:
     """The curves one job owns across all plots (created once)."""
 
-    def __init__(self, series: JobSeries, color_gen: QColor, color_critic: QColor,
-                 color_wass: QColor, color_sim: QColor, primary: bool, label: str):
+    def __init__(self, series: JobSeries, color: QColor, primary: bool, label: str):
         self.series = series
         self.primary = primary
         self.label = label
-        self.colors = (color_gen, color_critic, color_wass, color_sim)
+        self.color = color  # an overlay's one colour
         self.items: list[tuple[pg.PlotItem, pg.GraphicsObject]] = []
         self.metric_items: dict[str, pg.PlotDataItem] = {}
         self.drawn_version = -1
 
-    def add(self, plot: pg.PlotItem, item) -> pg.PlotDataItem:
+    def add(self, plot, item) -> pg.PlotDataItem:
         self.items.append((plot, item))
         return item
 
@@ -110,28 +249,3 @@ class JobCurves:
             plot.removeItem(item)
         self.items.clear()
         self.metric_items.clear()
-
-
-def make_metric_plot(view: pg.GraphicsLayoutWidget, index: int, title: str,
-                     x_label: str) -> tuple[pg.PlotItem, pg.InfiniteLine]:
-    """One plot of the Music metrics tab (three per row) and its dashed
-    training-set reference line.
-
-    Each metric plot also holds an invisible item spanning the reference
-    value with a margin (``line.span_item``), so auto-range keeps the
-    reference line and its label in view even when the generated values
-    are far away."""
-    plot = view.addPlot(row=index // 3, col=index % 3, title=title)
-    plot.showGrid(x=True, y=True, alpha=0.15)
-    plot.setLabel("bottom", x_label)
-    grey = QColor(80, 80, 80)
-    line = pg.InfiniteLine(angle=0, movable=False, pen=make_pen(grey, 1.5, 200, True),
-                           label="training set {value:.3g}",
-                           labelOpts={"position": 0.5, "color": grey, "anchors": [(0.5, 1), (0.5, 1)]})
-    line.setVisible(False)
-    plot.addItem(line)
-    # Transparent markers: auto-range counts them (an item that draws
-    # nothing at all is left out of the bounds).
-    line.span_item = plot.plot([], [], pen=None, symbol="o", symbolSize=2,
-                               symbolBrush=(0, 0, 0, 0), symbolPen=None)
-    return plot, line

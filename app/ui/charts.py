@@ -1,9 +1,16 @@
 """Live training charts (pyqtgraph), modelled on TensorBoard's scalars page.
 
+Two tabs: Training (``app.ui.chart_training``: losses, Wasserstein estimate,
+similarity index, copying, genre fidelity, each on its own axis) and Music
+metrics (``app.ui.chart_metrics``: music and voice-leading metrics beside
+the real music's values). Every panel shows the same x range: while Follow
+is on, the whole run (from 0, at least ``MIN_SPAN`` wide); a zoom or pan on
+any panel turns Follow off and is copied to the others. The best epoch and
+the listening cursor (``set_cursor_epoch``) are vertical lines on every
+panel; the settled verdict is a line above the tabs.
+
 Curves are created once per job shown and fed by a 15 Hz timer that redraws
-only when the data (``JobSeries.version``) or a setting changed. Every curve
-clips to the view and peak-downsamples, so a million-step run pans smoothly;
-``connect='finite'`` leaves a gap at NaN points instead of breaking the plot.
+only when the data (``JobSeries.version``) or a setting changed.
 """
 
 from __future__ import annotations
@@ -12,56 +19,69 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
-                               QMessageBox, QPushButton, QSlider, QTabWidget, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QSlider,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
-from app.jobs.series import X_AXES, X_LABELS, JobSeries
-from app.ui.chart_items import (LOD_MAX_POINTS, METRIC_TITLES, JobCurves, envelope, finite_points,
-                                make_curve, make_metric_plot, make_pen)
+from app.jobs.series import X_AXES, X_LABELS, JobSeries, settling_text
+from app.ui.chart_export import ChartExports
+from app.ui.chart_items import LINE_DASH, JobCurves, legend_entry
+from app.ui.chart_metrics import MetricsPage
+from app.ui.chart_training import SIM_COLOR, TrainingPage
+from app.ui.theme import ChartColors
 
 REFRESH_HZ = 15
-ANTIALIAS_MAX_POINTS = 3000
-GEN_COLOR = QColor(31, 119, 180)
-CRITIC_COLOR = QColor(255, 127, 14)
-WASS_COLOR = QColor(44, 160, 44)
-SIM_COLOR = QColor(148, 103, 189)
 # Overlaid jobs cycle through these (distinct from the main job's colours).
-OVERLAY_COLORS = [QColor(214, 39, 40), QColor(140, 86, 75), QColor(227, 119, 194),
-                  QColor(127, 127, 127), QColor(188, 189, 34), QColor(23, 190, 207)]
+OVERLAY_COLORS = [QColor(227, 119, 194), QColor(127, 127, 127), QColor(188, 189, 34),
+                  QColor(23, 190, 207), QColor(214, 39, 40), QColor(140, 86, 75)]
+# The narrowest x range shown (one point alone would get pyqtgraph's -20..20).
+MIN_SPAN = {"step": 10.0, "epoch": 1.0, "time": 10.0}
 
 
 class ChartsPanel(QWidget):
-    """Losses, Wasserstein estimate, similarity index and music metrics."""
+    """Losses, Wasserstein estimate, similarity index, copying, genre
+    fidelity, music and voice-leading metrics."""
 
     overlay_requested = Signal(int, bool)  # job id, shown
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        pg.setConfigOptions(antialias=True, background="w", foreground="k")
+        pg.setConfigOptions(antialias=True)
         self._x_axis = "step"
         self._smoothing = 0.6
+        self._follow = True
+        self._syncing = False
+        self._cursor_epoch: int | None = None
         self._main: JobCurves | None = None
         self._overlays: dict[int, JobCurves] = {}
         self._overlay_choices: list[tuple[int, str]] = []
         self._dirty_settings = True
+        self.colors = ChartColors.of(self.palette())
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000 // REFRESH_HZ)
-        self._timer.timeout.connect(self._refresh)
+        self.exports = ChartExports(self)
+        self._timer = QTimer(self, interval=1000 // REFRESH_HZ, timeout=self._refresh)
         self._timer.start()
 
     # -- layout -------------------------------------------------------------
     def _build(self) -> None:
         controls = self._build_controls()
         self._build_plots()
+        self.legend_label, self.settled_label = QLabel(), QLabel()
+        self.settled_label.setToolTip(
+            "Settled: over the last epochs the similarity index no longer rises by more than "
+            "chance explains (a trend test). Best epoch: the best of a 3-epoch moving average, "
+            "so one lucky epoch does not win. The dotted line marks it on every chart.")
+        info = QHBoxLayout()
+        info.addWidget(self.legend_label, 1)
+        info.addWidget(self.settled_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(controls)
+        layout.addLayout(info)
         layout.addWidget(self.tabs, 1)
         self._apply_axis_labels()
+        self._restyle()
 
     def _build_controls(self) -> QHBoxLayout:
         controls = QHBoxLayout()
@@ -77,7 +97,7 @@ class ChartsPanel(QWidget):
         self.smooth_slider = QSlider(Qt.Horizontal)
         self.smooth_slider.setRange(0, 99)
         self.smooth_slider.setValue(int(self._smoothing * 100))
-        self.smooth_slider.setFixedWidth(140)
+        self.smooth_slider.setFixedWidth(120)
         self.smooth_slider.setToolTip(
             "Bold lines are a moving average of the faint raw values. Slide right "
             "to see the trend through noisy losses.")
@@ -86,56 +106,48 @@ class ChartsPanel(QWidget):
         self.smooth_label = QLabel(f"{self._smoothing:.2f}")
         self.smooth_label.setMinimumWidth(32)
         controls.addWidget(self.smooth_label)
+        self.follow_button = _button(QToolButton, "Follow", "Show the whole run on every chart as it "
+                                     "grows. Zooming or panning a chart turns this off; press to "
+                                     "show everything again.")
+        self.follow_button.setCheckable(True)
+        self.follow_button.setChecked(True)
+        self.follow_button.toggled.connect(self.set_follow)
+        controls.addWidget(self.follow_button)
         controls.addStretch(1)
-        self.compare_button = QToolButton()
-        self.compare_button.setText("Compare with…")
-        self.compare_button.setToolTip("Overlay other jobs' curves on these charts.")
+        self.compare_button = _button(QToolButton, "Compare with…", "Overlay other jobs' curves on these charts.")
         self.compare_button.setPopupMode(QToolButton.InstantPopup)
         self.compare_menu = QMenu(self.compare_button)
         self.compare_menu.aboutToShow.connect(self._fill_compare_menu)
         self.compare_button.setMenu(self.compare_menu)
-        controls.addWidget(self.compare_button)
-        self.csv_button = QPushButton("Export CSV…")
-        self.csv_button.setToolTip("Write the chart data (per step and per epoch) to CSV files.")
-        self.csv_button.clicked.connect(self._export_csv_dialog)
-        controls.addWidget(self.csv_button)
-        self.png_button = QPushButton("Export PNG…")
-        self.png_button.setToolTip("Save the charts on this tab as an image.")
-        self.png_button.clicked.connect(self._export_png_dialog)
-        controls.addWidget(self.png_button)
+        self.csv_button = _button(QPushButton, "Export CSV…", "Write the chart data (per step and per "
+                                  "epoch) to CSV files named after the job.")
+        self.csv_button.clicked.connect(lambda: self.exports.csv_dialog())
+        self.png_button = _button(QPushButton, "Export PNG…", "Save the charts on this tab as an image "
+                                  "named after the job.")
+        self.png_button.clicked.connect(lambda: self.exports.png_dialog())
+        for button in (self.compare_button, self.csv_button, self.png_button):
+            controls.addWidget(button)
         return controls
 
     def _build_plots(self) -> None:
         self.tabs = QTabWidget()
-        self.training_view = pg.GraphicsLayoutWidget()
-        self.metrics_view = pg.GraphicsLayoutWidget()
+        self.training = TrainingPage(self.colors)
+        self.metrics = MetricsPage(self.colors)
+        self.training_view, self.metrics_view = self.training.view, self.metrics.view
+        self.ceiling_line = self.training.ceiling_line
         self.tabs.addTab(self.training_view, "Training")
-        self.tabs.addTab(self.metrics_view, "Music metrics")
+        self.tabs.addTab(self.metrics.widget, "Music metrics")
+        for plot in self.training.all_plots():
+            plot.vb.sigRangeChangedManually.connect(lambda *_a, vb=plot.vb: self._on_user_range(vb))
 
-        self.loss_plot = self.training_view.addPlot(row=0, col=0, colspan=2,
-                                                    title="Losses: composer (generator) and critic")
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.wass_plot = self.training_view.addPlot(row=1, col=0,
-                                                    title="Wasserstein estimate (real vs generated gap)")
-        self.sim_plot = self.training_view.addPlot(row=1, col=1,
-                                                   title="Similarity index (1 = like the real music)")
-        self.sim_plot.setYRange(0, 1.05)
-        self.sim_plot.addLegend(offset=(-10, -10))
-        self.ceiling_line = pg.InfiniteLine(angle=0, movable=False,
-                                            pen=make_pen(SIM_COLOR, 1.5, 180, dash=True),
-                                            label="ceiling (real vs real) {value:.2f}",
-                                            labelOpts={"position": 0.5, "color": SIM_COLOR,
-                                                       "anchors": [(0.5, 1), (0.5, 1)]})
-        self.ceiling_line.setVisible(False)
-        self.sim_plot.addItem(self.ceiling_line)
-        for plot in (self.loss_plot, self.wass_plot, self.sim_plot):
-            plot.showGrid(x=True, y=True, alpha=0.15)
-        for plot in (self.loss_plot, self.wass_plot):
-            # a zoom or pan redraws long runs' envelopes at the new detail
-            plot.vb.sigXRangeChanged.connect(self._on_user_range)
-        self.metric_plots: dict[str, tuple[pg.PlotItem, pg.InfiniteLine]] = {}
-        self.metrics_hint = QLabel("The music metrics appear after the first epoch.")
-        self.metrics_hint.setAlignment(Qt.AlignCenter)
+    def _all_plots(self) -> list[pg.PlotItem]:
+        return self.training.all_plots() + self.metrics.all_plots()
+
+    @property
+    def metric_plots(self) -> dict[str, tuple[pg.PlotItem, pg.InfiniteLine]]:
+        """Each Music metrics plot and its (first) real-music reference line."""
+        return {name: (m.plot, next(iter(m.ref_lines.values())))
+                for name, m in self.metrics.plots.items()}
 
     # -- jobs shown ---------------------------------------------------------
     def set_series(self, series: JobSeries | None) -> None:
@@ -147,7 +159,7 @@ class ChartsPanel(QWidget):
             self._main = None
         if series is not None:
             self._main = self._make_curves(series, primary=True)
-        self._dirty_settings = True
+        self.set_follow(True)
 
     def set_overlay_choices(self, choices: list[tuple[int, str]]) -> None:
         self._overlay_choices = choices
@@ -167,35 +179,26 @@ class ChartsPanel(QWidget):
     def overlay_ids(self) -> list[int]:
         return list(self._overlays)
 
+    def main_series(self) -> JobSeries | None:
+        return self._main.series if self._main else None
+
+    def all_series(self) -> list[JobSeries]:
+        return ([self._main.series] if self._main else []) + [c.series for c in self._overlays.values()]
+
     def plotted(self, curve: str, job_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The points drawn now for one curve (``gen``, ``critic``, ``wass``,
-        ``sim`` and, for the main job, ``gen_raw``, ``critic_raw``,
-        ``wass_raw``) of the main job or the overlaid ``job_id``."""
+        """The points drawn now for one curve of the main job or the overlaid
+        ``job_id``: ``gen``, ``critic``, ``wass``, ``sim``, ``copy_share``,
+        ``fidelity`` and, for the main job, ``gen_raw``, ``critic_raw``,
+        ``wass_raw``, ``gen_adv``, ``gen_rec``, ``sim_train``, ``copy_run``."""
         curves = self._main if job_id is None else self._overlays[job_id]
         item = getattr(curves, curve)
-        return item.xData, item.yData
+        x, y = item.getData()
+        return (np.array([]) if x is None else x), (np.array([]) if y is None else y)
 
     def _make_curves(self, series: JobSeries, primary: bool) -> JobCurves:
-        if primary:
-            colors = (GEN_COLOR, CRITIC_COLOR, WASS_COLOR, SIM_COLOR)
-            label = ""
-        else:
-            color = OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
-            colors = (color, color, color, color)
-            label = f" ({series.name or 'job ' + str(series.job_id)})"
-        c = JobCurves(series, *colors, primary=primary, label=label)
-        gen, critic, wass, sim = colors
-        if primary:
-            c.gen_raw = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(gen, 1, 60)))
-            c.critic_raw = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 1, 60)))
-            c.wass_raw = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 1, 60)))
-        c.gen = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(gen, 2.2, dash=not primary),
-                                                 name="composer (generator)" + label))
-        c.critic = c.add(self.loss_plot, make_curve(self.loss_plot, make_pen(critic, 2.2, dot=not primary),
-                                                    name="critic" + label))
-        c.wass = c.add(self.wass_plot, make_curve(self.wass_plot, make_pen(wass, 2.2, dash=not primary)))
-        c.sim = c.add(self.sim_plot, make_curve(self.sim_plot, make_pen(sim, 2), symbol="o", color=sim,
-                                                name=("this job" if primary else label.strip(" ()"))))
+        color = None if primary else OVERLAY_COLORS[len(self._overlays) % len(OVERLAY_COLORS)]
+        c = JobCurves(series, color, primary, "" if primary else f"#{series.job_id} {series.name}")
+        self.training.add_curves(c)
         return c
 
     # -- settings -----------------------------------------------------------
@@ -211,13 +214,20 @@ class ChartsPanel(QWidget):
     def set_smoothing(self, value: float) -> None:
         self.smooth_slider.setValue(int(round(value * 100)))
 
+    def following(self) -> bool:
+        return self._follow
+
+    def set_follow(self, on: bool) -> None:
+        """On: every chart shows the whole run as it grows."""
+        self._follow = bool(on)
+        if self.follow_button.isChecked() != self._follow:
+            self.follow_button.setChecked(self._follow)
+        self._dirty_settings = True
+
     def _on_x_axis(self) -> None:
         self._x_axis = self.x_combo.currentData()
         self._apply_axis_labels()
-        self._dirty_settings = True
-        for plot in [self.loss_plot, self.wass_plot, self.sim_plot] + \
-                [p for p, _ in self.metric_plots.values()]:
-            plot.enableAutoRange()
+        self.set_follow(True)
 
     def _on_smoothing(self, value: int) -> None:
         self._smoothing = value / 100.0
@@ -226,9 +236,42 @@ class ChartsPanel(QWidget):
 
     def _apply_axis_labels(self) -> None:
         text = X_LABELS[self._x_axis]
-        for plot in [self.loss_plot, self.wass_plot, self.sim_plot] + \
-                [p for p, _ in self.metric_plots.values()]:
+        for plot in self.training.all_plots():
             plot.setLabel("bottom", text)
+        self.metrics.set_x_label(text)
+
+    # -- one x range for every panel ------------------------------------------
+    def _on_user_range(self, source: pg.ViewBox) -> None:
+        """A zoom or pan on one panel: Follow off, the others show the same x."""
+        if self._syncing:
+            return
+        self.set_follow(False)
+        self._set_x_range(*source.viewRange()[0], padding=0.0, skip=source)
+
+    def _set_x_range(self, lo: float, hi: float, padding: float, skip=None) -> None:
+        self._syncing = True
+        try:
+            for plot in self._all_plots():
+                if plot.vb is not skip:
+                    plot.vb.setXRange(lo, hi, padding=padding)
+        finally:
+            self._syncing = False
+
+    def data_x_range(self) -> tuple[float, float]:
+        """What Follow shows: from 0 to the last point of any job shown, at
+        least ``MIN_SPAN`` wide."""
+        hi = 0.0
+        for series in self.all_series():
+            for x in (series.step_xy("critic_loss", self._x_axis)[0], series.epoch_x(self._x_axis)):
+                finite = x[np.isfinite(x)]
+                if finite.size:
+                    hi = max(hi, float(finite.max()))
+        return 0.0, max(hi, MIN_SPAN[self._x_axis])
+
+    def x_range(self) -> tuple[float, float]:
+        """The x range every panel shows now."""
+        lo, hi = self.training.plots["gen"].vb.viewRange()[0]
+        return float(lo), float(hi)
 
     # -- drawing ------------------------------------------------------------
     def stop(self) -> None:
@@ -239,99 +282,97 @@ class ChartsPanel(QWidget):
 
     def _refresh(self) -> None:
         jobs = ([self._main] if self._main else []) + list(self._overlays.values())
+        drawn = False
         for curves in jobs:
             if self._dirty_settings or curves.drawn_version != curves.series.version:
                 self._draw(curves)
+                drawn = True
+        if drawn or self._dirty_settings:
+            self._draw_marks()
+            if self._follow:
+                self._set_x_range(*self.data_x_range(), padding=0.02)
         self._dirty_settings = False
 
-    @staticmethod
-    def _span(plot: pg.PlotItem, x: np.ndarray) -> tuple[float, float]:
-        """The x span to draw in detail: everything while the plot follows
-        the data (auto-range), else what the user zoomed to."""
-        if plot.vb.autoRangeEnabled()[0] or not len(x):
+    def _span(self, x: np.ndarray) -> tuple[float, float]:
+        """The x span to draw in detail: everything while following, else
+        what the user zoomed to."""
+        if self._follow or not len(x):
             return -np.inf, np.inf
-        lo, hi = plot.vb.viewRange()[0]
-        return lo, hi
-
-    def _on_user_range(self, *_args) -> None:
-        # Only a user's zoom/pan needs new detail; auto-range follows setData.
-        if not (self.loss_plot.vb.autoRangeEnabled()[0] and self.wass_plot.vb.autoRangeEnabled()[0]):
-            self._dirty_settings = True
+        return self.x_range()
 
     def _draw(self, c: JobCurves) -> None:
-        s, xa, w = c.series, self._x_axis, self._smoothing
-        x, gen = s.step_xy("generator_loss", xa)
-        _, critic = s.step_xy("critic_loss", xa)
-        _, wass = s.step_xy("wasserstein", xa)
-        # Antialiased stroking of thousands of segments costs Qt ~25x more
-        # (measured: 830 ms vs 32 ms per repaint at 100k steps): long runs
-        # are drawn without it, and look the same at that density.
-        aa = len(x) <= ANTIALIAS_MAX_POINTS
-        lod = len(x) > LOD_MAX_POINTS and bool(np.all(np.diff(x) >= 0))
-        loss_span, wass_span = self._span(self.loss_plot, x), self._span(self.wass_plot, x)
+        x = c.series.step_xy("critic_loss", self._x_axis)[0]
+        ex = self.training.draw(c, self._x_axis, self._smoothing, self._span(x))
+        complete = self.metrics.draw(c, ex, SIM_COLOR if c.primary else c.color)
+        self._sync_new_metric_plots()
+        c.drawn_version = c.series.version if complete else -1
 
-        def put(item, values, span) -> None:
-            xs, ys = envelope(x, values, *span) if lod else (x, values)
-            item.setData(xs, ys, antialias=aa)
+    def _sync_new_metric_plots(self) -> None:
+        """A metric plot made just now shows the x range the others show."""
+        lo, hi = self.x_range()
+        for plot in self.metrics.all_plots():
+            if not getattr(plot, "x_synced", False):
+                plot.x_synced = True
+                plot.vb.setXRange(lo, hi, padding=0)
 
-        if c.primary:
-            put(c.gen_raw, gen, loss_span)
-            put(c.critic_raw, critic, loss_span)
-            put(c.wass_raw, wass, wass_span)
-        put(c.gen, s.smoothed("generator_loss", w), loss_span)
-        put(c.critic, s.smoothed("critic_loss", w), loss_span)
-        put(c.wass, s.smoothed("wasserstein", w), wass_span)
-        ex = s.epoch_x(xa)
-        c.sim.setData(*finite_points(ex, s.epoch_values("similarity")))
-        if c.primary:
-            ceiling = s.ceiling
-            if ceiling != ceiling and s.epoch_rows:
-                ceiling = s.epoch_values("ceiling")[-1]
-            self.ceiling_line.setVisible(bool(ceiling == ceiling))
-            if ceiling == ceiling:
-                self.ceiling_line.setValue(float(ceiling))
-        complete = self._draw_metrics(c, ex)
-        c.drawn_version = s.version if complete else -1
+    # -- markers, legends, the settled verdict ----------------------------------
+    def epoch_position(self, epoch: int | None) -> float | None:
+        """Where ``epoch`` sits on the current x axis (None: not known)."""
+        s = self.main_series()
+        if epoch is None or s is None:
+            return None
+        for row, x in zip(s.epoch_rows, s.epoch_x(self._x_axis), strict=True):
+            if int(row.epoch) == int(epoch) and np.isfinite(x):
+                return float(x)
+        return float(epoch) if self._x_axis == "epoch" else None
 
-    def _draw_metrics(self, c: JobCurves, ex: np.ndarray) -> bool:
-        """The Music metrics tab; False when some plot is still to be made."""
-        s = c.series
-        complete = True
-        created = 0
-        for name in s.aggregate_metric_names():
-            if name not in self.metric_plots:
-                # Building a plot costs tens of ms (more on a busy CPU): one per
-                # tick keeps the event loop responsive when the first epoch lands.
-                if created:
-                    complete = False
-                    continue
-                created += 1
-            plot, ref_line = self._metric_plot(name)
-            item = c.metric_items.get(name)
-            if item is None:
-                color = c.colors[3] if not c.primary else SIM_COLOR
-                item = c.add(plot, make_curve(plot, make_pen(color, 2, dash=not c.primary),
-                                              symbol="o", color=color))
-                c.metric_items[name] = item
-            item.setData(*finite_points(ex, s.epoch_values(name)))
-            if c.primary:
-                ref = s.reference.get(name, float("nan"))
-                ref_line.setVisible(bool(ref == ref))
-                if ref == ref:
-                    ref_line.setValue(float(ref))
-                    values = s.epoch_values(name)
-                    values = values[np.isfinite(values)]
-                    span = float(np.ptp(np.append(values, ref))) or abs(ref) or 1.0
-                    x0 = float(ex[0]) if len(ex) else 0.0
-                    ref_line.span_item.setData([x0, x0], [ref - 0.15 * span, ref + 0.15 * span])
-        return complete
+    def set_cursor_epoch(self, epoch: int | None) -> None:
+        """A vertical line at ``epoch`` on every chart (None hides it): where
+        the music being played was written."""
+        self._cursor_epoch = None if epoch is None else int(epoch)
+        self._draw_marks()
 
-    def _metric_plot(self, name: str) -> tuple[pg.PlotItem, pg.InfiniteLine]:
-        if name not in self.metric_plots:
-            self.metric_plots[name] = make_metric_plot(
-                self.metrics_view, len(self.metric_plots), METRIC_TITLES.get(name, name.replace("_", " ")),
-                X_LABELS[self._x_axis])
-        return self.metric_plots[name]
+    def cursor_epoch(self) -> int | None:
+        return self._cursor_epoch
+
+    def cursor_x(self) -> float | None:
+        """Where the cursor line is drawn now (None: hidden)."""
+        line = self.training.cursor_lines[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def best_x(self) -> float | None:
+        """Where the best epoch's line is drawn now (None: hidden)."""
+        line = self.training.best_lines[0]
+        return float(line.value()) if line.isVisible() else None
+
+    def _draw_marks(self) -> None:
+        s = self.main_series()
+        verdict = s.settling() if s is not None else None
+        best = self.epoch_position(verdict.best_epoch if verdict else None)
+        cursor = self.epoch_position(self._cursor_epoch)
+        self.training.set_markers(best, cursor)
+        self.metrics.set_markers(best, cursor)
+        self.settled_label.setText(settling_text(verdict) if s is not None and s.epoch_rows else "")
+        self._update_legends()
+
+    def _update_legends(self) -> None:
+        s = self.main_series()
+        self.training.update_legends(s)
+        entries = [f"<b>#{s.job_id} {s.name}</b>"] if s is not None else []
+        entries += [legend_entry(c.color, c.label, LINE_DASH) for c in self._overlays.values()]
+        self.legend_label.setText(("Compared: " if self._overlays else "") + "&nbsp;&nbsp; ".join(entries))
+
+    # -- theme ----------------------------------------------------------------
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        self.colors = ChartColors.of(self.palette())
+        self.training.restyle(self.colors)
+        self.metrics.restyle(self.colors)
+        self._update_legends()
 
     # -- compare menu ---------------------------------------------------------
     def _fill_compare_menu(self) -> None:
@@ -348,47 +389,16 @@ class ChartsPanel(QWidget):
             action.setChecked(job_id in self._overlays)
             action.toggled.connect(lambda on, j=job_id: self.overlay_requested.emit(j, on))
 
-    # -- export -------------------------------------------------------------
-    def all_series(self) -> list[JobSeries]:
-        return ([self._main.series] if self._main else []) + [c.series for c in self._overlays.values()]
-
+    # -- export (see app.ui.chart_export) ---------------------------------------
     def export_csv(self, folder: Path) -> list[Path]:
-        written: list[Path] = []
-        for series in self.all_series():
-            written += series.write_csv(folder)
-        return written
+        return self.exports.write_csv(Path(folder))
 
     def export_png(self, path: Path) -> Path:
-        self._refresh()
-        view = self.tabs.currentWidget()
-        if not view.grab().save(str(path)):
-            raise OSError(f"could not write the image {path} (is the folder writable "
-                          "and the name ending in .png?)")
-        return Path(path)
+        return self.exports.write_png(Path(path))
 
-    def _export_csv_dialog(self) -> None:
-        if not self.all_series():
-            QMessageBox.information(self, "Export CSV", "Select a job first.")
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the CSV files")
-        if not folder:
-            return
-        try:
-            written = self.export_csv(Path(folder))
-        except OSError as exc:
-            QMessageBox.warning(self, "Export CSV", f"Could not write the CSV files: {exc}")
-            return
-        QMessageBox.information(self, "Export CSV",
-                                "Wrote:\n" + "\n".join(str(p) for p in written))
 
-    def _export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save chart image", "charts.png",
-                                              "PNG images (*.png)")
-        if not path:
-            return
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        try:
-            self.export_png(Path(path))
-        except OSError as exc:
-            QMessageBox.warning(self, "Export PNG", str(exc))
+def _button(kind, text: str, tip: str):
+    button = kind()
+    button.setText(text)
+    button.setToolTip(tip)
+    return button

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QMe
                                QTableView, QWidget)
 
 from app.ui.icons import status_icon
+from app.ui.theme import status_color
 
 COLUMNS = ("Name", "Genre tags", "Status", "Progress", "Similarity")
 NAME, TAGS, STATUS, PROGRESS, SIMILARITY = range(len(COLUMNS))
@@ -108,7 +109,7 @@ class JobTableModel(QAbstractTableModel):
         if role == Qt.DecorationRole and col == 2:
             return status_icon(job.status)
         if role == Qt.ForegroundRole and col == 2:
-            return STATUS_COLORS.get(job.status)
+            return status_color(job.status)  # lighter on a dark palette
         if role == Qt.ToolTipRole:
             if col == 2:
                 tip = STATUS_TIPS.get(job.status, job.status)

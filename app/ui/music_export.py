@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
                                QSpinBox, QWidget)
 
 from app.ui import ui_settings
 from app.ui.worker import TaskContext, Worker
-
-FOLDER_KEY = "export/training_music_folder"
-
 
 def _export_task(ctx: TaskContext, genre: str, folder: str, limit: int | None):
     """On the worker thread: the export, progress reported as (done, total, file)."""
@@ -41,14 +38,9 @@ def _genres() -> list[str]:
 
 
 def start_folder() -> str:
-    """The last folder written here, else a new folder in the user's music
-    folder (or home)."""
-    last = ui_settings.settings().value(FOLDER_KEY, "")
-    if last and Path(last).parent.is_dir():
-        return str(last)
-    music = QStandardPaths.writableLocation(QStandardPaths.MusicLocation)
-    base = Path(music) if music and Path(music).is_dir() else Path.home()
-    return str(base / "Polyphony training music")
+    """A folder for the files inside the folder of the last export (else
+    the user's music folder)."""
+    return str(ui_settings.export_folder() / "Polyphony training music")
 
 
 class MusicExportDialog(QDialog):
@@ -118,7 +110,7 @@ class MusicExportDialog(QDialog):
 
     def _on_done(self, report) -> None:
         self.result = report
-        ui_settings.settings().setValue(FOLDER_KEY, str(report.folder))
+        ui_settings.remember_export_folder(Path(report.folder).parent)
         text = (f"Wrote {len(report.files)} MIDI file(s) of {report.genre} to {report.folder}"
                 + (" (stopped)" if report.stopped else ""))
         if self._status is not None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
 
 from app.ui.icons import standard
 from app.ui.music_export import open_music_export
+from app.ui.theme import add_theme_menu
 
 
 @dataclass
@@ -103,5 +104,6 @@ def _place(window, act: WindowActions) -> None:
     job_menu = menu.addMenu("&Job")
     for action in (act.start, act.cancel, act.resume, act.clone, act.delete, None, act.refresh):
         job_menu.addSeparator() if action is None else job_menu.addAction(action)
+    window.theme_actions = add_theme_menu(window, menu)  # View > Theme: System / Light / Dark
     menu.addMenu("&Help").addAction(act.about)
     window.job_list.context_actions = [act.cancel, act.resume, act.clone, None, act.delete]
