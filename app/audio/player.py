@@ -28,8 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from app.audio.availability import remember_output
-from app.audio.outputs import ClockOutput, DriverOutput, OutputUnavailable
+from app.audio.output_choice import OutputChoice
 from app.audio.render import resolve_soundfont
 from app.audio.render_job import RenderJob
 from app.audio.score import Score, load_score
@@ -37,7 +36,6 @@ from app.audio.soundfonts import check_soundfont_file
 from app.audio.synth import DEFAULT_SAMPLE_RATE
 
 STOPPED, PLAYING, PAUSED = "stopped", "playing", "paused"
-RETRY_DEVICE_SECONDS = 1.0  # Play pressed again sooner does not knock on the device again
 
 
 class Player:
@@ -52,12 +50,8 @@ class Player:
         with ``start() -> name | None``, ``close()``, ``latency_seconds``); by
         default a FluidSynth driver, falling back to a clock with no device.
         """
-        self._output_factory = output_factory
         self.sample_rate = int(sample_rate)
         self._soundfont = Path(soundfont) if soundfont else None
-        self._drivers = drivers
-        self._use_device = use_device  # the caller wants sound from a device (not just a clock)
-        self._device_tried = 0.0  # monotonic time of the last failed attempt to open one
         self._on_event = on_event or (lambda name: None)
         self._lock = threading.RLock()
         self.score: Score | None = None
@@ -74,12 +68,26 @@ class Player:
         self.programs: dict[int, int] = {}
         self.loop_enabled = False
         self.loop_span: tuple[float, float] | None = None  # score seconds
-        self._output = None
+        self._outputs = OutputChoice(self._pull, self.sample_rate, drivers, use_device, output_factory,
+                                     lambda: self._on_event("output"))
         self._rush = False  # wait_rendered(): render ahead even while playing
-        self.output_name: str | None = None  # e.g. "pulseaudio"; None = no device (clock only)
-        self.output_error: str | None = None
         self.error: str | None = None
         self.first_sound_time: float | None = None  # monotonic time of the first non-silent block
+
+    @property
+    def output_name(self) -> str | None:
+        """The device heard (e.g. "pulseaudio"); None: no device, a clock keeps time."""
+        return self._outputs.name
+
+    @property
+    def output_error(self) -> str | None:
+        """Why there is no device (None when there is one, or none was tried)."""
+        return self._outputs.error
+
+    def _ensure_output(self, retry_device: bool = False) -> None:
+        if self._outputs.ensure(retry_device):
+            with self._lock:  # a new output: time is measured from its first pull
+                self._pull_frame, self._pull_time = self._frame, time.monotonic()
 
     # ---- loading -------------------------------------------------------------------------
     @property
@@ -156,52 +164,6 @@ class Player:
         return not job.thread.is_alive() and job.error is None
 
     # ---- transport -----------------------------------------------------------------------
-    def _ensure_output(self, retry_device: bool = False) -> None:
-        """Open the output once; with ``retry_device``, a player left on its
-        clock by a failed device tries the device again (a sound server
-        started after the app, headphones plugged in)."""
-        if self._output is not None and not (retry_device and self._may_retry_device()):
-            return
-        if self._output_factory is not None:
-            output = self._output_factory(self._pull, self.sample_rate)
-            self.output_name = output.start()
-            self._output = output
-            return
-        if self._use_device and self._open_device():
-            return
-        if self._output is None:
-            output = ClockOutput(self._pull, self.sample_rate)
-            output.start()
-            self.output_name = None
-            self._output = output
-
-    def _may_retry_device(self) -> bool:
-        return (self._use_device and self.output_name is None and self._output_factory is None
-                and time.monotonic() - self._device_tried >= RETRY_DEVICE_SECONDS)
-
-    def _open_device(self) -> bool:
-        """Try the audio device; on success it replaces the clock (if any)."""
-        output = DriverOutput(self._pull, self.sample_rate, self._drivers)
-        try:
-            name = output.start()
-        except OutputUnavailable as exc:
-            self._device_tried = time.monotonic()
-            changed = self.output_error != str(exc)
-            self.output_error = str(exc)
-            if changed:
-                self._on_event("output")
-            return False
-        # the clock is closed outside the lock: its thread may be waiting for it in _pull
-        clock, self._output = self._output, None
-        if clock is not None:
-            clock.close()
-        with self._lock:
-            self._output, self.output_name, self.output_error = output, name, None
-            self._pull_frame, self._pull_time = self._frame, time.monotonic()
-        remember_output(name)
-        self._on_event("output")
-        return True
-
     def play(self) -> None:
         with self._lock:
             if self.score is None or self.state == PLAYING:
@@ -314,7 +276,7 @@ class Player:
     def _heard_seconds(self) -> float:
         if self.state != PLAYING:
             return self._seconds(self._frame)
-        latency = self._output.latency_seconds if self._output is not None else 0.0
+        latency = self._outputs.latency_seconds
         elapsed = min(time.monotonic() - self._pull_time, 0.25)
         frame = self._pull_frame + (elapsed - latency) * self.sample_rate
         frame = min(frame, self._pull_frame)
@@ -393,16 +355,11 @@ class Player:
             self._on_event("state")
 
     # ---- teardown ------------------------------------------------------------------------
-    def _close_output(self) -> None:
-        output, self._output = self._output, None
-        if output is not None:
-            output.close()
-
     def close(self) -> None:
         """Stop sound and every thread this player started (waits briefly for them)."""
         with self._lock:
             self.state = STOPPED
-        self._close_output()
+        self._outputs.close()
         jobs = self._old_jobs + ([self._job] if self._job else [])
         for job in jobs:
             job.cancel()

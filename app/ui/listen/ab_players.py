@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.audio.player import PLAYING
 from app.audio.score import Score
+from app.audio.soundfonts import SoundfontError
 from app.ui.listen.qt_player import QtPlayer
 
 SIDES = ("A", "B")
@@ -117,6 +118,32 @@ class ABPlayers(QObject):
     def set_loop(self, on: bool) -> None:
         for p in self.each():
             p.set_loop(0.0, p.duration(), enabled=True) if on and p.duration() > 0 else p.set_loop(None, None)
+
+    @staticmethod
+    def apply_mix(p, mutes: list[bool], solos: list[bool], volume: float, loop: bool) -> None:
+        """Give a freshly loaded player the panel's mix (mute, solo, volume, loop)."""
+        for i, on in enumerate(mutes):
+            p.set_mute(i, on)
+        for i, on in enumerate(solos):
+            p.set_solo(i, on)
+        p.set_volume(volume)
+        if loop and p.duration() > 0:
+            p.set_loop(0.0, p.duration())
+
+    def set_mute(self, track: int, on: bool) -> None:
+        for p in self.each():
+            p.set_mute(track, on)
+
+    def set_solo(self, track: int, on: bool) -> None:
+        for p in self.each():
+            p.set_solo(track, on)
+
+    def set_tempo(self, factor: float) -> None:
+        try:
+            for p in self.each():
+                p.set_tempo(factor)
+        except (ValueError, SoundfontError) as exc:
+            self.errorOccurred.emit(str(exc))
 
     def set_program(self, track: int, program: int) -> None:
         for p in self.each():

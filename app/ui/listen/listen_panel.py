@@ -27,18 +27,19 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel,
                                QPushButton, QVBoxLayout, QWidget)
 
 from app.audio.availability import audio_status
 from app.audio.player import PAUSED, PLAYING, STOPPED
 from app.audio.score import Score, ScoreError, load_score
-from app.audio.soundfonts import SoundfontError, available_soundfonts, check_soundfont_file
+from app.audio.soundfonts import SoundfontError, check_soundfont_file
 from app.ui.listen.ab_players import ABPlayers
 from app.ui.listen.export_actions import Mix, SampleExporter
 from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.follow import EpochFollower
 from app.ui.listen.samples import SampleItem
+from app.ui.listen.soundfont_box import SoundfontBox
 from app.ui.listen.track_strip import TrackStrip
 from app.ui.listen.transport import TransportBar
 from app.ui.rows import hbox
@@ -128,19 +129,15 @@ class ListenPanel(QWidget):
         self.transport.seekRequested.connect(self._seek_seconds)
         self.transport.loopToggled.connect(self.ab.set_loop)
         self.transport.volumeChanged.connect(lambda v: [p.set_volume(v) for p in self.ab.each()])
-        self.transport.tempoChanged.connect(self._set_tempo)
+        self.transport.tempoChanged.connect(self.ab.set_tempo)
         self.tracks = TrackStrip()
         self.tracks.muteToggled.connect(self._mute)
-        self.tracks.soloToggled.connect(self._solo)
+        self.tracks.soloToggled.connect(self.ab.set_solo)
         self.tracks.programChanged.connect(self._program)
 
     def _build_export_row(self) -> QHBoxLayout:
-        self.soundfont_combo = QComboBox()
-        self.soundfont_combo.setToolTip("General MIDI soundfont used to play and to export WAV")
-        for sf in available_soundfonts():
-            self.soundfont_combo.addItem(sf.label, str(sf.path))
-        self.soundfont_combo.addItem("Other .sf2 file…", None)
-        self.soundfont_combo.activated.connect(self._choose_soundfont)
+        self.soundfont_combo = SoundfontBox()
+        self.soundfont_combo.picked.connect(self.set_soundfont)
         self.midi_button = QPushButton("Export MIDI…")
         self.midi_button.setToolTip("Save the sample as MIDI (tempo, time signature, track names, instruments)")
         self.midi_button.clicked.connect(self.exporter.midi_dialog)
@@ -279,7 +276,9 @@ class ListenPanel(QWidget):
             self.errorOccurred.emit(str(exc))
             return False
         if p is not None:
-            self._apply_mix(p)
+            self.ab.apply_mix(p, [b.isChecked() for b in self.tracks.mutes],
+                              [b.isChecked() for b in self.tracks.solos],
+                              self.transport.volume.value() / 100, self.transport.loop.isChecked())
             if steps:
                 p.seek_steps(steps)
             if play:
@@ -349,13 +348,6 @@ class ListenPanel(QWidget):
         self.roll.set_playhead(steps)
         self.transport.set_position(seconds, duration)
 
-    def _set_tempo(self, factor: float) -> None:
-        try:
-            for p in self.ab.each():
-                p.set_tempo(factor)
-        except (ValueError, SoundfontError) as exc:
-            self.errorOccurred.emit(str(exc))
-
     # ---- mix -----------------------------------------------------------------------------
     def mix(self) -> Mix:
         """How the heard sample sounds now (for export)."""
@@ -363,35 +355,13 @@ class ListenPanel(QWidget):
         return Mix(dict(self._programs), self._soundfont, sorted(p.muted) if p else [],
                    sorted(p.soloed) if p else [])
 
-    def _apply_mix(self, p) -> None:
-        for i, box in enumerate(self.tracks.mutes):
-            p.set_mute(i, box.isChecked())
-        for i, box in enumerate(self.tracks.solos):
-            p.set_solo(i, box.isChecked())
-        p.set_volume(self.transport.volume.value() / 100)
-        if self.transport.loop.isChecked() and p.duration() > 0:
-            p.set_loop(0.0, p.duration())
-
     def _mute(self, track: int, on: bool) -> None:
-        for p in self.ab.each():
-            p.set_mute(track, on)
+        self.ab.set_mute(track, on)
         self.roll.set_muted({i for i, b in enumerate(self.tracks.mutes) if b.isChecked()})
-
-    def _solo(self, track: int, on: bool) -> None:
-        for p in self.ab.each():
-            p.set_solo(track, on)
 
     def _program(self, track: int, program: int) -> None:
         self._programs[track] = program
         self.ab.set_program(track, program)
-
-    def _choose_soundfont(self, index: int) -> None:
-        path = self.soundfont_combo.itemData(index)
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a soundfont", "", "SoundFont 2 (*.sf2)")
-            if not path:
-                return
-        self.set_soundfont(path)
 
     def set_soundfont(self, path) -> None:
         try:
@@ -404,9 +374,7 @@ class ListenPanel(QWidget):
             self.status_label.setVisible(True)
             return
         self._soundfont = path
-        if self.soundfont_combo.findData(str(path)) < 0:
-            self.soundfont_combo.insertItem(self.soundfont_combo.count() - 1, f"{path.name} (user)", str(path))
-        self.soundfont_combo.setCurrentIndex(self.soundfont_combo.findData(str(path)))
+        self.soundfont_combo.show_chosen(path)
 
     # ---- export (see export_actions) ------------------------------------------------------
     def export_midi_to(self, path) -> Path | None:
