@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
 from gan.config import SPECS
 
 from app.estimate import format_duration
+from app.jobs.disk import disk_use, format_bytes
 from app.ui.charts import ChartsPanel
 from app.ui.config_form import format_value
 
@@ -44,6 +45,22 @@ class SettingsView(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         self.setEditTriggers(QTableWidget.NoEditTriggers)
         self.setAlternatingRowColors(True)
+        self._disk: tuple[tuple, tuple[str, str]] | None = None
+
+    def forget_disk_use(self) -> None:
+        """Files were deleted: read the folder sizes again at the next show."""
+        self._disk = None
+
+    def _disk_text(self, job) -> tuple[str, str]:
+        """The job folder's size, read again only when the job moved on."""
+        key = (job.id, job.epoch, job.status, str(job.job_dir))
+        if self._disk is None or self._disk[0] != key:
+            use = disk_use(job)
+            self._disk = (key, (f"{format_bytes(use.total)} (checkpoints {format_bytes(use.checkpoints)}, "
+                                f"samples {format_bytes(use.samples)})",
+                                "Job > Free disk space… deletes the checkpoints of finished jobs "
+                                "except each job's latest and best."))
+        return self._disk[1]
 
     def show_job(self, job) -> None:
         if job is None:
@@ -60,6 +77,7 @@ class SettingsView(QTableWidget):
             ("Started", _when(job.started), ""),
             ("Finished", _when(job.finished), ""),
             ("Folder", str(job.job_dir), ""),
+            ("Disk use", *self._disk_text(job)),
         ]
         rows += [(name, format_value(getattr(job.config, name)), SPECS[name].help)
                  for name in SPECS]

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
 
+from app.ui.disk_actions import free_disk_space
 from app.ui.icons import standard
 from app.ui.music_export import open_music_export
 from app.ui.theme import add_theme_menu
@@ -31,6 +32,7 @@ class WindowActions:
     quit: QAction
     about: QAction
     export_music: QAction
+    free_space: QAction
 
     def update(self, status: str, selected: bool, queued: bool, host_running: bool) -> None:
         """Enable what makes sense for the selected job's ``status``."""
@@ -82,6 +84,8 @@ def build_actions(window) -> WindowActions:
         export_music=a(window, "Export training music as MIDI…", lambda: open_music_export(window),
                        None, None, "Write a genre's training music as MIDI files, to hear "
                        "what a model learns from"),
+        free_space=a(window, "Free disk space…", lambda: free_disk_space(window), None, None,
+                     "Delete the checkpoints of finished jobs except each job's latest and best"),
     )
     _place(window, actions)
     return actions
@@ -102,7 +106,8 @@ def _place(window, act: WindowActions) -> None:
     file_menu.addSeparator()
     file_menu.addAction(act.quit)
     job_menu = menu.addMenu("&Job")
-    for action in (act.start, act.cancel, act.resume, act.clone, act.delete, None, act.refresh):
+    for action in (act.start, act.cancel, act.resume, act.clone, act.delete, None, act.refresh,
+                   act.free_space):
         job_menu.addSeparator() if action is None else job_menu.addAction(action)
     window.theme_actions = add_theme_menu(window, menu)  # View > Theme: System / Light / Dark
     menu.addMenu("&Help").addAction(act.about)
