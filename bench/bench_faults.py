@@ -80,7 +80,29 @@ def table(rows: list[Row], command: str, seconds: float) -> str:
     failed = [f"- {r.name}: {f}" for r in rows for f in r.failures]
     if failed:
         lines += ["", "Failures:", "", *failed]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", LIMITS]) + "\n"
+
+
+LIMITS = """### How the limits were chosen
+
+- **Divergence** (gan/training/guards.py): healthy chorale runs with every step read
+  (`bench/faults/healthy_losses.py`, 2026-11-27, CPU): smoke U-Net / MuseGAN 10 epochs,
+  quick U-Net 3 epochs with and without the reconstruction term, quick MuseGAN 2 epochs,
+  lab U-Net / MuseGAN 30 steps. Largest magnitudes seen: critic 13.5 (lab U-Net),
+  generator 64.3 (quick U-Net, reconstruction weight 100), Wasserstein estimate 16.2
+  (lab U-Net), gradient penalty 0.98 (smoke U-Net). Broken runs reached 4.6e13 to 4.2e19.
+  Limits: 1e6 for critic, generator and Wasserstein, 1e4 for the unweighted penalty:
+  about 10,000 times the healthy figures (the generator's limit still leaves 150x at the
+  largest allowed reconstruction weight, 10,000), and seven or more orders of magnitude
+  below the broken runs.
+- **Import** (gan/data/limits.py): 2,000 bars and 50,000 notes per file (the longest piece
+  in the built-in data has 429 bars, the densest 6,553 notes), 200,000 events; reading a
+  file just inside them takes about 8 s on 2 busy cores, refusing one over them about 1 s.
+- **Training data**: 1 GiB of segments (about 49,000 four-bar segments; the chorales
+  make 1,074); beyond it an evenly spread subset, with a warning in the job's events.
+- **Checkpoint space**: the tensors' bytes plus 256 KiB (torch's container added 41-121 kB
+  for every preset's models).
+"""
 
 
 def main() -> int:

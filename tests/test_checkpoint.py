@@ -152,3 +152,25 @@ def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):
     kept = save_checkpoint({"epoch": 1}, tmp_path / "epoch_0001.pt")
     assert remove_stale_temp_files(tmp_path) == [stale]
     assert not stale.exists() and mine.exists() and other.exists() and kept.exists()
+
+
+def test_a_run_on_a_full_disk_fails_saying_so(tiny_disk, caplog):
+    """The training loop reports a full disk in words (no traceback in the
+    log, no exception name), and stops before losing anything."""
+    import dataclasses
+    import os
+
+    from gan.config import preset
+    from gan.data.corpus import Corpus
+    from gan.training.loop import train
+
+    config = dataclasses.replace(preset("smoke"), epochs=2, steps_per_epoch=2, metric_samples=8,
+                                 device="cpu")
+    data = Corpus.load(["chorale"]).segments(config.bars_per_sample)
+    free = os.statvfs(tiny_disk).f_bavail * os.statvfs(tiny_disk).f_frsize
+    (tiny_disk / "filler").write_bytes(b"\0" * (free - 150_000))
+    result = train(config, data, lambda event: None, run_dir=tiny_disk / "run")
+    assert result.status == "failed" and result.reason.startswith("the disk is full: saving ")
+    assert str(tiny_disk / "run" / "checkpoints") in result.reason
+    assert not any(r.exc_info for r in caplog.records)  # not logged as a crash
+    assert not list((tiny_disk / "run" / "checkpoints").glob(".*tmp*"))
