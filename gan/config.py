@@ -56,6 +56,10 @@ SPECS: dict[str, FieldSpec] = {
     "critic_lr": FieldSpec(float, 0.0, 1.0, low_open=True, label="Critic learning rate", help=(
         "How big a step the critic takes when it learns to tell real music "
         "from generated music.")),
+    "lr_floor": FieldSpec(float, 0.0, 1.0, label="Final learning rate", help=(
+        "The composer's and the critic's step sizes fall steadily to this share "
+        "of their start by the last epoch, so late epochs polish instead of "
+        "wandering. 1 = constant.")),
     "beta1": FieldSpec(float, 0.0, 1.0, high_open=True, label="Adam beta1", help=(
         "Adam momentum. 0.5 is the usual value for GANs; higher values make "
         "learning steadier but slower to react.")),
@@ -139,6 +143,7 @@ class TrainConfig:
     batch_size: int = 32
     generator_lr: float = 1e-3
     critic_lr: float = 1e-3
+    lr_floor: float = 1.0
     beta1: float = 0.5
     beta2: float = 0.9
     critic_updates: int = 5

@@ -21,6 +21,7 @@ CASES = {
     "gp_weight": (-1.0, 0.0),
     "reconstruction_weight": (-0.5, 100.0),
     "transpose": (13, 5),
+    "lr_floor": (1.5, 0.1),
     "reconstruction_fade": (1.5, 0.5),
     "ema_decay": (1.0, 0.99),
     "eval_share": (0.6, 0.2),

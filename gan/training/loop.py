@@ -28,7 +28,8 @@ from gan.training.evaluation import EpochEvaluator, GenreJudge
 from gan.training.events import EventCallback, Notice, RunFinished, RunStarted, StepStats, StopFlag
 from gan.training.checkpoint import DiskFull
 from gan.training.guards import Diverged, LossGuard
-from gan.training.session import Session, check_data, read_checkpoint, set_cpu_threads, start_session
+from gan.training.session import (Session, check_data, read_checkpoint, set_cpu_threads,
+                                  set_learning_rates, start_session)
 from gan.training.steps import Cancelled, make_runner
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
     while session.epoch < config.epochs:
         epoch_start = time.perf_counter()
         session.trainer.set_reconstruction_scale(reconstruction_scale(config, session.epoch))
+        set_learning_rates(session, session.epoch)
         logged: list[list[float]] = []
         for _ in range(session.steps_per_epoch):
             stacked = iteration(local_stop)

@@ -154,9 +154,14 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
     # A CUDA graph replays the optimiser steps (gan.training.cuda_graph):
     # their step counts must live on the GPU.
     capturable = device.type == "cuda" and bool(config.cuda_graph) and not ranks.distributed
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.generator_lr, betas=betas,
+    # A captured graph reads the learning rate from the GPU too, so the
+    # schedule (set_learning_rates) can change it in place.
+    def rate(value: float):
+        return torch.tensor(value, device=device) if capturable else value
+
+    opt_g = torch.optim.Adam(G.parameters(), lr=rate(config.generator_lr), betas=betas,
                              capturable=capturable)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.critic_lr, betas=betas,
+    opt_d = torch.optim.Adam(D.parameters(), lr=rate(config.critic_lr), betas=betas,
                              capturable=capturable)
     rng = torch.Generator(device=device).manual_seed(config.seed)
     average = WeightAverage(G, config.ema_decay) if config.ema_decay > 0 else None
@@ -190,6 +195,26 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         shift_bounds=torch.as_tensor(shift_bounds(cropped, config.transpose), device=device)
         if config.transpose > 0 else None)
     return session
+
+
+def learning_rate_scale(config: TrainConfig, epoch: int) -> float:
+    """Share of the configured learning rates during epoch ``epoch + 1``: from
+    1 at the start, falling linearly to ``lr_floor`` in the last epoch."""
+    if config.lr_floor >= 1.0 or config.epochs <= 1:
+        return 1.0
+    return 1.0 - (1.0 - config.lr_floor) * min(1.0, epoch / (config.epochs - 1))
+
+
+def set_learning_rates(session: Session, epoch: int) -> None:
+    """Apply the schedule for ``epoch`` to both optimisers, in place."""
+    scale = learning_rate_scale(session.config, epoch)
+    for opt, base in ((session.opt_g, session.config.generator_lr),
+                      (session.opt_d, session.config.critic_lr)):
+        for group in opt.param_groups:
+            if hasattr(group["lr"], "fill_"):
+                group["lr"].fill_(base * scale)
+            else:
+                group["lr"] = base * scale
 
 
 def set_cpu_threads(session: Session) -> str:
