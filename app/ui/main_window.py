@@ -10,9 +10,13 @@ on the GUI thread. The pieces it is made of:
 - ``job_actions``: New Job, cancel, resume, clone, delete
 - ``queue_control``: loading torch for the queue, the close question
 - ``window_settings``: geometry and chart options between runs
+- ``midi_import``: MIDI files or folders dropped on the window are imported
+  under a genre the user names (progress, Stop, report)
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter
@@ -24,11 +28,14 @@ from app.jobs.series import JobSeries
 from app.jobs.store import JobStore
 from app.jobs.submit import JobRequest
 from app.jobs.watcher import JobWatcher
+from app.music.dropped import suggested_genre
 from app.ui.device_probe import DeviceProbe
+from app.ui.drops import music_to_import
 from app.ui.icons import app_icon
 from app.ui.job_actions import JobActions
 from app.ui.job_detail import JobDetail
 from app.ui.job_list import JobListView
+from app.ui.midi_import import MidiImport, ask_genre
 from app.ui.new_job_dialog import NewJobDialog
 from app.ui.queue_control import (CLOSE_KEEP, CLOSE_STOP, ask_close_policy, keep_queued,
                                   load_training_engine)
@@ -66,6 +73,10 @@ class MainWindow(QMainWindow):
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
+        self.importer = MidiImport(self)
+        self._import_genre = ""
+        self.importer.finished_report.connect(self._on_import_report)
+        self.setAcceptDrops(True)
         restore_window(self)
         self.resize(self.size().expandedTo(self.minimumSizeHint()))
         self.refresh()
@@ -118,6 +129,36 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, ms: int = 0) -> None:
         self.statusBar().showMessage(text, ms)
+
+    # -- dropped music ------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if music_to_import(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = music_to_import(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_music(paths)
+
+    def import_music(self, paths: list, genre: str | None = None):
+        """Import MIDI files and folders under a genre (asked when not given);
+        the import's worker, or None when the user cancelled."""
+        if self.importer.worker is not None and self.importer.worker.is_running():
+            self.show_message("An import is running: drop the next one when it has finished.", 8000)
+            return None
+        genre = genre or ask_genre(self, suggested_genre([Path(p) for p in paths]))
+        if not genre:
+            return None
+        self._import_genre = genre
+        self.show_message(f"Importing {len(paths)} dropped item(s) as genre {genre}…")
+        return self.importer.start(paths, genre)
+
+    def _on_import_report(self, text: str, imported: bool) -> None:
+        first = text.splitlines()[0] if text else ""
+        if imported:
+            first += f" Tick genre {self._import_genre} in New job to train on it."
+        self.show_message(first, 15000)
 
     # -- watching the store -------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -291,6 +332,7 @@ class MainWindow(QMainWindow):
         save_window(self)
         self.statusBar().clearMessage()  # its timeout timer would outlive us
         self._poll.stop()
+        self.importer.wait(60000)
         self.detail.shutdown()
         self.devices.stop()
         self.store.close()

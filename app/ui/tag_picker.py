@@ -2,9 +2,8 @@
 
 Lists the built-in genres and the user's imports with their segment counts at
 the chosen piece length and shows the total the job would train on. Imports
-run on a ``Worker`` (reading hundreds of MIDI files takes seconds; Stop ends
-it between two files, importing nothing) and end with their report: how
-many files came in, and which were skipped and why.
+run through ``app.ui.midi_import`` (in the background, with Stop, ending with
+their report: how many files came in, and which were skipped and why).
 """
 
 from __future__ import annotations
@@ -12,22 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog,
-                               QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPlainTextEdit,
-                               QProgressDialog, QPushButton, QRadioButton, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QRadioButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from app.music.imports import ImportStopped, import_midi_folder, report_text
 from app.music.selection import segment_total
 from app.music.tags import CorpusUnavailable, load_corpus, tag_rows
-from app.ui.worker import TaskContext, Worker
-
-
-def _import_task(ctx: TaskContext, folder: str, genre: str):
-    """On the worker thread: the import, its progress reported as (done, total, file)."""
-    return import_midi_folder(folder, {"genre": genre},
-                              progress=lambda done, total, name: ctx.report((done, total, name)),
-                              should_stop=ctx.should_stop)
+from app.ui.midi_import import MidiImport, ask_genre
+from app.ui.worker import Worker
 
 
 class TagPicker(QWidget):
@@ -40,8 +30,8 @@ class TagPicker(QWidget):
         self._corpus = None
         self._bars = 4
         self._error = ""
-        self._import: Worker | None = None
-        self.last_report = ""
+        self.importer = MidiImport(self)
+        self.importer.finished_report.connect(self._on_import_finished)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Tag", "Segments"])
         self.tree.setRootIsDecorated(True)
@@ -184,71 +174,31 @@ class TagPicker(QWidget):
                                      f"({what})")
         self.changed.emit()
 
-    # -- import -----------------------------------------------------------------
+    # -- import (see midi_import) -------------------------------------------------
     def _ask_import(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder with MIDI files")
         if not folder:
             return
-        genre, ok = QInputDialog.getText(self, "Genre for these pieces",
-                                         "Name the music in this folder (e.g. my_hymns); it "
-                                         "becomes a genre you can tick:",
-                                         text=Path(folder).name.replace(" ", "_"))
-        if not ok or not genre.strip():
-            return
-        self.start_import(folder, genre.strip())
+        genre = ask_genre(self, Path(folder).name)
+        if genre:
+            self.start_import(folder, genre)
 
     def start_import(self, folder: str, genre: str) -> Worker:
         """Import a folder as ``genre=<genre>``; the report is shown at the end."""
-        self._import = Worker(_import_task, folder, genre, name="polyphony-import")
-        self._progress = QProgressDialog("Importing MIDI files…", "Stop", 0, 0, self)
-        self._progress.setWindowTitle("Import")
-        self._progress.setMinimumDuration(300)
-        self._progress.canceled.connect(self._import.quit)
-        self._import.progressed.connect(self._on_import_progress)
-        self._import.returned.connect(self._on_import_done)
-        self._import.errored.connect(self._on_import_failed)
-        self._import.finished.connect(self._progress.reset)
-        self._import.start()
-        return self._import
+        return self.importer.start([folder], genre)
 
-    def _on_import_progress(self, progress: tuple[int, int, str]) -> None:
-        done, total, name = progress
-        self._progress.setMaximum(max(total, 0))
-        self._progress.setValue(done)
-        self._progress.setLabelText(f"Importing {Path(name).name}…" if name else "Importing…")
+    @property
+    def last_report(self) -> str:
+        return self.importer.last_report
 
-    def _on_import_done(self, report) -> None:
-        self._corpus = None  # the imports changed: read the corpus again
-        self.load(self._bars)
-        self.last_report = report_text(report)
-        self.report_dialog = show_report(self, self.last_report)
+    @property
+    def report_dialog(self):
+        return self.importer.report_dialog
 
-    def _on_import_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, ImportStopped):
-            self.last_report = f"Import stopped: {exc}"
-            return
-        if isinstance(exc, ImportError):
-            message = f"MIDI import is not available in this build ({exc})"
-        else:  # a bad folder: reported, the window goes on
-            message = f"{type(exc).__name__}: {exc}"
-        self.last_report = f"Nothing was imported: {message}"
-        QMessageBox.warning(self, "Import failed", self.last_report)
+    def _on_import_finished(self, _text: str, imported: bool) -> None:
+        if imported:
+            self._corpus = None  # the imports changed: read the corpus again
+            self.load(self._bars)
 
     def wait_import(self, ms: int = 60000) -> bool:
-        return self._import is None or self._import.wait(ms / 1000)
-
-
-def show_report(parent: QWidget, text: str) -> QDialog:
-    dialog = QDialog(parent)
-    dialog.setWindowTitle("Import report")
-    view = QPlainTextEdit(text)
-    view.setReadOnly(True)
-    buttons = QDialogButtonBox(QDialogButtonBox.Ok)
-    buttons.accepted.connect(dialog.accept)
-    layout = QVBoxLayout(dialog)
-    layout.addWidget(view)
-    layout.addWidget(buttons)
-    dialog.resize(520, 320)
-    dialog.setAttribute(Qt.WA_DeleteOnClose)
-    dialog.open()
-    return dialog
+        return self.importer.wait(ms)

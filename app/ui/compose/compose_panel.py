@@ -31,6 +31,7 @@ from app.compose.choice import ModelChoice, choose_checkpoint, epoch_checkpoints
 from app.compose.melody_source import MelodyError
 from app.ui.compose.melody_picker import MelodyPicker
 from app.ui.compose.take_list import TakeList
+from app.ui.drops import one_midi_file
 from app.ui.listen import ListenPanel, SampleItem
 from app.ui.rows import hbox
 from app.ui.worker import Worker
@@ -58,6 +59,7 @@ class ComposePanel(QWidget):
         self._choice: ModelChoice | None = None  # of the chosen epoch
         self._worker: Worker | None = None
         self._sized = False  # the splitter's first sharing of the height is done on show
+        self.setAcceptDrops(True)  # a MIDI file dropped here becomes the melody
         self._build(use_device)
         self.refresh()
 
@@ -179,6 +181,24 @@ class ComposePanel(QWidget):
         settings = min(self.settings_area.widget().sizeHint().height() + 4, total // 2)
         takes = min(96, total // 6)
         self.splitter.setSizes([settings, takes, max(0, total - settings - takes)])
+
+    # ---- a dropped MIDI file is the melody ------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if one_midi_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:  # folders and several files: the window imports them
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        path = one_midi_file(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.use_melody_file(path)
+
+    def use_melody_file(self, path) -> None:
+        self.melody_picker.set_file(path)
+        self.message_label.setText(f"Melody from {Path(path).name}: pick its track if needed, "
+                                   "then Compose.")
 
     # ---- jobs and epochs ------------------------------------------------------------------------
     def refresh(self) -> None:

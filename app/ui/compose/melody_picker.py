@@ -12,8 +12,36 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDia
 from app.compose.melody_source import (BUILTIN, FILE, ROLL, TYPED, MelodyError, MelodySource,
                                        build_melody, builtin_titles, midi_tracks)
 from app.ui.compose.note_entry import NoteEntry
+from app.ui.drops import one_midi_file
 
 FROM_FILE = -0.25  # the pick-up spin box's "from the file" value
+
+
+class MidiPathEdit(QLineEdit):
+    """The melody file's path: a MIDI file dropped here replaces the text
+    (a plain line edit inserted "file:///…" where the cursor was)."""
+
+    dropped = Signal(str)
+
+    def dragEnterEvent(self, event) -> None:
+        if one_midi_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if one_midi_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        path = one_midi_file(event.mimeData())
+        if path is None:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(str(path))
 
 
 class MelodyPicker(QGroupBox):
@@ -35,8 +63,9 @@ class MelodyPicker(QGroupBox):
         self.builtin_radio.setChecked(True)
         self.group.idToggled.connect(lambda _id, on: on and self._sync())
 
-        self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("a .mid file with the tune")
+        self.path_edit = MidiPathEdit()
+        self.path_edit.setPlaceholderText("a .mid file with the tune (or drop one here)")
+        self.path_edit.dropped.connect(self.set_file)
         self.path_edit.editingFinished.connect(self._load_tracks)
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._browse)
