@@ -73,7 +73,7 @@ finish() {
     exit $?
 }
 
-note "repository HEAD $(git rev-parse --short HEAD); $(nproc) cores; load $(cut -d' ' -f1 /proc/loadavg)"
+note "repository HEAD $(git rev-parse --short HEAD 2>/dev/null || echo "(not a git checkout)"); $(nproc) cores; load $(cut -d' ' -f1 /proc/loadavg)"
 if [ "$skip_build" = 0 ]; then
     step "build: packaging/build.sh (PyInstaller + self-test)" nice -n 10 bash packaging/build.sh || finish
 fi

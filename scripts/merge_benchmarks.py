@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "docs" / "bench"
 SECTIONS = [("Data", "data.md"), ("GAN library", "gan.md"), ("Job store", "jobs.md"),
             ("GUI", "gui.md"), ("Audio", "audio.md"), ("Compose", "compose.md"),
-            ("Packaging", "package.md"), ("Distributed", "distributed.md")]
+            ("Packaging", "package.md"), ("Fresh machine", "fresh.md"),
+            ("Distributed", "distributed.md")]
 
 
 def demoted(text: str, top: int = 3) -> str:
