@@ -63,3 +63,23 @@ def format_duration(seconds: float | None, compact: bool = False) -> str:
             else f"{hours}h{minutes:02d}m"
     return f"{seconds} s" if seconds < 60 else f"{minutes} min {secs:02d} s" if seconds < 3600 \
         else f"{hours} h {minutes:02d} min"
+
+
+# The first job's time before any job ran here: `quick` on the chorales,
+# 40 epochs (epoch ends included) took 5.6 minutes on 2 idle CPU cores
+# (docs/bench/convergence_quick.json). More cores help less than linearly.
+FIRST_JOB_REFERENCE_MINUTES = 5.6
+FIRST_JOB_REFERENCE_CORES = 2
+
+
+def first_job_minutes(cfg: TrainConfig, n_segments: int | None, jobs: list, kind: str,
+                      cores: int) -> float:
+    """Minutes the one-click first job should take here: from the jobs that
+    ran on this device kind when there are any, else from the reference run
+    scaled by the CPU cores (a GPU: the reference too, as an upper bound)."""
+    steps = steps_in_epoch(cfg, n_segments)
+    rate = seconds_per_unit(jobs, kind)
+    if steps is not None and rate is not None:
+        return steps * work_units(cfg) * rate * cfg.epochs / 60
+    scale = (FIRST_JOB_REFERENCE_CORES / max(1, min(cores, 16))) ** 0.5
+    return FIRST_JOB_REFERENCE_MINUTES * max(0.5, min(scale, 2.0))

@@ -227,3 +227,23 @@ def test_sample_export_is_confirmed_in_the_status_bar(qtbot, ui_env, tmp_path, m
     listen.export_midi_to(target)
     assert window.statusBar().currentMessage() == f"Exported {target}"
     window.close()
+
+
+def test_first_launch_says_what_to_do_and_starts_the_first_job_in_one_click(qtbot, ui_env):  # noqa: F811
+    window = make_window(qtbot)  # an empty job store: a first launch
+    welcome = window.welcome
+    assert welcome.isVisible() and not window.detail.isVisible()
+    text = welcome.first_button.text()
+    assert "Bach chorales" in text and "minutes" in text
+    minutes = int(text.split("about ")[1].split()[0])
+    assert 1 <= minutes <= 15  # 5.6 min measured on 2 cores; scaled by the cores here
+    qtbot.mouseClick(welcome.first_button, Qt.LeftButton)
+    jobs = window.store.list()
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job.tags == ["genre=chorale"] and job.config == PRESETS["quick"]
+    assert window.host.is_running()  # started at once
+    assert window.detail.isVisible() and not welcome.isVisible()
+    window.store.cancel(job.id)
+    qtbot.waitUntil(lambda: not window.host.is_running(), timeout=120_000)
+    window.close()

@@ -19,7 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
+                               QStackedWidget)
 
 from gan import __version__ as GAN_VERSION
 
@@ -41,6 +42,7 @@ from app.ui.queue_control import (CLOSE_KEEP, CLOSE_STOP, ask_close_policy, keep
                                   load_training_engine)
 from app.ui.training_host import DEFAULT_MODE, TrainingHost
 from app.ui.window_actions import build_actions
+from app.ui.welcome import WelcomePage, first_job_request
 from app.ui.window_settings import restore_window, save_window
 
 __all__ = ["CLOSE_KEEP", "CLOSE_STOP", "MainWindow"]
@@ -68,8 +70,12 @@ class MainWindow(QMainWindow):
         self._build()
         self.jobs = JobActions(self)
         self.jobs.devices = DeviceProbe.cached()
+        if self.jobs.devices:
+            self.welcome.set_devices(self.jobs.devices, [])
         self.devices = DeviceProbe(self)
         self.devices.found.connect(self.jobs.set_devices)
+        self.devices.found.connect(lambda found, _error: self.welcome.set_devices(
+            found, list(self.watcher.jobs.values())))
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
@@ -87,8 +93,15 @@ class MainWindow(QMainWindow):
         self.detail = JobDetail(self.store.path)
         self.detail.charts.overlay_requested.connect(self.overlay)
         splitter = QSplitter()
+        # Before the first job the right side says what to do (welcome.py).
+        self.welcome = WelcomePage()
+        self.welcome.first_job_requested.connect(self.start_first_job)
+        self.welcome.new_job_requested.connect(lambda: self.new_job())
+        self.right = QStackedWidget()
+        self.right.addWidget(self.welcome)
+        self.right.addWidget(self.detail)
         splitter.addWidget(self.job_list)
-        splitter.addWidget(self.detail)
+        splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
         splitter.setSizes([520, 920])
@@ -183,6 +196,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Cannot read the job store: {exc}", 5000)
             return
         self.job_list.set_jobs(jobs)
+        self.right.setCurrentWidget(self.detail if jobs else self.welcome)
         charts = self.detail.charts
         charts.set_overlay_choices([(j.id, j.name) for j in jobs])
         for job_id in gone:
@@ -277,6 +291,10 @@ class MainWindow(QMainWindow):
 
     def submit(self, request: JobRequest) -> int:
         return self.jobs.submit(request)
+
+    def start_first_job(self) -> int:
+        """The welcome page's one click: the chorales on the quick preset, started."""
+        return self.submit(first_job_request())
 
     def cancel_selected(self) -> None:
         self.jobs.cancel()
