@@ -15,7 +15,7 @@ BENCH = ROOT / "docs" / "bench"
 SECTIONS = [("Data", "data.md"), ("GAN library", "gan.md"), ("Job store", "jobs.md"),
             ("GUI", "gui.md"), ("Audio", "audio.md"), ("Compose", "compose.md"),
             ("Packaging", "package.md"), ("Fresh machine", "fresh.md"),
-            ("Distributed", "distributed.md")]
+            ("Distributed", "distributed.md"), ("Faults", "faults.md")]
 
 
 def demoted(text: str, top: int = 3) -> str:
