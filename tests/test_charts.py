@@ -6,6 +6,7 @@ and light/dark."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -243,3 +244,35 @@ def test_view_menu_theme_is_remembered(qtbot, ui_env):  # noqa: F811
         again.close()
     finally:
         theme.apply_theme("system", remember=False)
+
+
+def test_export_dialogs_suggest_the_job_name_and_confirm(qtbot, ui_env, recorded, monkeypatch, tmp_path):  # noqa: F811
+    from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+    from app.ui import ui_settings
+
+    window = QMainWindow()
+    panel = ChartsPanel()
+    window.setCentralWidget(panel)
+    qtbot.addWidget(window)
+    window.show()
+    panel.set_series(recorded)
+    asked = []
+
+    def save_as(_parent, _title, suggested, _filter):
+        asked.append(suggested)
+        return str(tmp_path / "out" / Path(suggested).name), ""
+
+    (tmp_path / "out").mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    panel.csv_button.click()  # a file name, not a folder picker: typing a name works
+    assert asked[-1].endswith("job1_chorales-quick.csv")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "job1_chorales-quick_epochs.csv", "job1_chorales-quick_steps.csv"]
+    assert "job1_chorales-quick_steps.csv" in window.statusBar().currentMessage()
+    assert ui_settings.export_folder() == tmp_path / "out"  # the next dialog opens there
+    panel.png_button.click()
+    assert asked[-1] == str(tmp_path / "out" / "job1_chorales-quick_training.png")
+    assert (tmp_path / "out" / "job1_chorales-quick_training.png").stat().st_size > 5000
+    assert window.statusBar().currentMessage().startswith("Saved the charts as")
+    panel.stop()

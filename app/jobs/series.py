@@ -229,6 +229,15 @@ class JobSeries:
         start = self._start_time()
         return np.array([as_seconds(r.finished_at) - start for r in self.epoch_rows])
 
+    def epoch_position(self, epoch: int | None, x_axis: str) -> float | None:
+        """Where ``epoch`` ends on ``x_axis`` (None: not known yet)."""
+        if epoch is None:
+            return None
+        for row, x in zip(self.epoch_rows, self.epoch_x(x_axis), strict=True):
+            if int(row.epoch) == int(epoch) and np.isfinite(x):
+                return float(x)
+        return float(epoch) if x_axis == "epoch" else None
+
     def epoch_values(self, name: str) -> np.ndarray:
         if name in self.metrics:
             return np.asarray(self.metrics[name], dtype=np.float64)

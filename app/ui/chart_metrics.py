@@ -166,6 +166,13 @@ class MetricsPage:
                 if x is not None:
                     line.setValue(x)
 
+    def show_x_range(self, lo: float, hi: float, only_new: bool = False) -> None:
+        """Every plot (or only those made since the last call) shows ``lo..hi``."""
+        for plot in self.all_plots():
+            if not (only_new and getattr(plot, "x_shown", False)):
+                plot.x_shown = True
+                plot.vb.setXRange(lo, hi, padding=0)
+
     def all_plots(self) -> list[pg.PlotItem]:
         return [m.plot for m in self.plots.values()]
 

@@ -304,27 +304,14 @@ class ChartsPanel(QWidget):
         x = c.series.step_xy("critic_loss", self._x_axis)[0]
         ex = self.training.draw(c, self._x_axis, self._smoothing, self._span(x))
         complete = self.metrics.draw(c, ex, SIM_COLOR if c.primary else c.color)
-        self._sync_new_metric_plots()
+        self.metrics.show_x_range(*self.x_range(), only_new=True)
         c.drawn_version = c.series.version if complete else -1
-
-    def _sync_new_metric_plots(self) -> None:
-        """A metric plot made just now shows the x range the others show."""
-        lo, hi = self.x_range()
-        for plot in self.metrics.all_plots():
-            if not getattr(plot, "x_synced", False):
-                plot.x_synced = True
-                plot.vb.setXRange(lo, hi, padding=0)
 
     # -- markers, legends, the settled verdict ----------------------------------
     def epoch_position(self, epoch: int | None) -> float | None:
         """Where ``epoch`` sits on the current x axis (None: not known)."""
         s = self.main_series()
-        if epoch is None or s is None:
-            return None
-        for row, x in zip(s.epoch_rows, s.epoch_x(self._x_axis), strict=True):
-            if int(row.epoch) == int(epoch) and np.isfinite(x):
-                return float(x)
-        return float(epoch) if self._x_axis == "epoch" else None
+        return None if s is None else s.epoch_position(epoch, self._x_axis)
 
     def set_cursor_epoch(self, epoch: int | None) -> None:
         """A vertical line at ``epoch`` on every chart (None hides it): where
