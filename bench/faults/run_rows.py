@@ -168,7 +168,8 @@ def malicious_checkpoints(ctx: Context) -> Row:
             row.check(ran.clean and not canary.exists() and ran.code == 0,
                       f"resume over {path.name}: {ran.code} {ran.crash} {ran.out[-200:]}")
         store.close()
-    row.figures = f"{len(files)} files, {sum(1 for f in files if 'top_' in f.name or 'nested_' in f.name)} with code in them"
+    with_code = sum(1 for f in files if f.name.startswith(("top_", "nested_")))
+    row.figures = f"{len(files)} files, {with_code} with code in them"
     return row
 
 
