@@ -131,6 +131,7 @@ def _as_rank(monkeypatch, rank: int, gpus: int) -> None:
         monkeypatch.setenv(name, str(value))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)  # what auto resolves to
 
 
 def test_torchrun_on_one_gpu_is_refused_by_every_rank_before_the_store_is_touched(
