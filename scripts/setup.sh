@@ -125,7 +125,7 @@ EOF
 install_torch() {  # $1: the venv's python
     local py="$1" pip=("$1" -m pip install -q)
     if has_nvidia_gpu || [ "$(uname)" = Darwin ]; then
-        "${pip[@]}" "torch>=2.3,<3"
+        "${pip[@]}" "torch>=2.11,<3"
         return
     fi
     # No NVIDIA GPU: the CPU build (about 200 MB, not several GB of CUDA).

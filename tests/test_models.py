@@ -52,7 +52,9 @@ def test_models_fit_the_chosen_bars_and_pitch_range(arch, bars, pitches, monopho
 def test_lab_unet_matches_the_hosted_console_size():
     G, D = build_models(preset("lab", "unet"), 64, 84)
     assert count_parameters(G) == pytest.approx(8.3e6, rel=0.06)
-    assert count_parameters(D) == pytest.approx(2.8e6, rel=0.06)
+    # the piano-roll critic is the console's size; listening between the voices adds little
+    assert count_parameters(D) - count_parameters(D.intervals) == pytest.approx(2.8e6, rel=0.06)
+    assert count_parameters(D.intervals) < 0.1 * count_parameters(D)
 
 
 def test_musegan_voices_differ_per_track():
