@@ -1,6 +1,14 @@
 """GUI responsiveness and training throughput: window vs headless.
 
     .venv/bin/python bench/bench_gui.py [--steps 120] [--repeats 1] [--out docs/bench/gui.md]
+    .venv/bin/python bench/bench_gui.py --first-minute [--mode process|thread] [--seconds 60]
+
+``--first-minute`` is what a user lives through: a fresh process opens the
+window, Start is pressed a second after it shows, and a 10 ms timer records
+every event-loop stall from the window's first paint until ``--seconds``
+after the first training step (the whole first epoch end included). It
+prints the time to the window, the longest stalls with when they happened
+(before Start, while starting, training), and the load average, as JSON.
 
 Measures, each in a fresh process with a fresh data folder:
 
@@ -25,8 +33,11 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+T0 = time.perf_counter()  # process start, near enough (the interpreter's own start-up excluded)
 
 import numpy as np
 
@@ -194,6 +205,124 @@ def chart_bench(n: int) -> dict:
             "slider_ms": slider, "x_axis_ms": axis}
 
 
+class StallSpy:
+    """A thread that notes where the GUI thread is when its timer is late
+    (``--stacks``: to find which code stalls the window)."""
+
+    def __init__(self, gui_thread: int, late_s: float = 0.06):
+        self._gui, self._late, self._beat = gui_thread, late_s, time.perf_counter()
+        self._seen: dict[float, list[str]] = {}
+        threading.Thread(target=self._run, daemon=True, name="stall-spy").start()
+
+    def beat(self, now: float) -> None:
+        self._beat = now
+
+    def _run(self) -> None:
+        import traceback
+
+        while True:
+            time.sleep(0.02)
+            beat = self._beat
+            if time.perf_counter() - beat > self._late and beat not in self._seen:
+                frame = sys._current_frames().get(self._gui)
+                stack = traceback.extract_stack(frame) if frame is not None else []
+                self._seen[beat] = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack
+                                    if "site-packages" not in f.filename][-6:]
+
+    def seen(self, beat: float) -> list[str]:
+        return self._seen.get(beat, [])
+
+
+def first_minute(mode: str, seconds: float, start_after: float = 1.0, stacks: bool = False) -> dict:
+    """In this (fresh) process: the window from nothing, Start pressed after
+    ``start_after`` s, event-loop stalls until ``seconds`` after the first step."""
+    t0 = T0
+    load_before = os.getloadavg()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    import app.ui  # noqa: F401
+    from app.ui import ui_settings
+
+    qapp = QApplication.instance() or QApplication([])
+    ui_settings.isolate_settings(Path(os.environ["POLYPHONY_HOME"]) / "settings")
+    from gan.config import PRESETS
+
+    from app.jobs.store import JobStore
+    from app.ui.main_window import CLOSE_STOP, MainWindow
+
+    store = JobStore()
+    job_id = store.create("first minute", PRESETS["quick"], ["genre=chorale"])
+    store.close()
+    window = MainWindow(training_mode=mode)
+    window.close_policy = CLOSE_STOP
+    window.resize(1280, 720)
+    window.show()
+    window.select_job(job_id)
+    shown = time.perf_counter()
+    state = {"last": None, "cpu": 0.0, "phase": "before Start", "first_step": None, "pressed": None}
+    gaps: list[float] = []
+    stalls: list[dict] = []
+    spy = StallSpy(threading.get_ident()) if stacks else None
+
+    def tick() -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        if state["last"] is not None:
+            gap = (now - state["last"]) * 1000
+            gaps.append(gap - TICK_MS)
+            if gap - TICK_MS > 100:
+                # cpu_ms: the GUI thread's own work in the gap (the rest it waited:
+                # for a core on a loaded machine, or for the GIL)
+                stalls.append({"at_s": round(state["last"] - shown, 2), "ms": round(gap - TICK_MS),
+                               "cpu_ms": round((cpu - state["cpu"]) * 1000), "phase": state["phase"],
+                               **({"where": spy.seen(state["last"])} if spy else {})})
+        state["last"], state["cpu"] = now, cpu
+        if spy:
+            spy.beat(now)
+
+    def press_start() -> None:
+        state["phase"] = "pressing Start"
+        state["pressed"] = time.perf_counter()
+        window.commands.start.trigger()
+        state["phase"] = "starting (until the first step)"
+
+    def watch() -> None:
+        job = window.store.get(job_id)
+        if state["pressed"] and state["first_step"] is None and job.step > 0:
+            state["first_step"] = time.perf_counter()
+            state["phase"] = "training"
+        if state["first_step"] and (time.perf_counter() - state["first_step"] > seconds
+                                    or job.status not in ("queued", "running")):
+            state["phase"] = "stopping"
+            qapp.quit()
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    timer.start()
+    watcher = QTimer()
+    watcher.setInterval(100)
+    watcher.timeout.connect(watch)
+    watcher.start()
+    QTimer.singleShot(int(start_after * 1000), press_start)
+    qapp.exec()
+    timer.stop()
+    watcher.stop()
+    job = window.store.get(job_id)
+    rate = steps_per_second(window.store.steps(job_id))
+    window.close()
+    return {"mode": mode, "window_visible_s": round(shown - t0, 2),
+            "start_to_first_step_s": round(state["first_step"] - state["pressed"], 2)
+            if state["first_step"] else None,
+            "trained_s": seconds, "epochs_done": job.epoch, "steps_done": job.step,
+            "steps_per_second": rate,
+            "ticks": len(gaps), "gap_p50_ms": percentile(gaps, 50), "gap_p99_ms": percentile(gaps, 99),
+            "gap_max_ms": max(gaps, default=float("nan")), "stalls_over_100ms": stalls,
+            "torch_in_gui_process": "torch" in sys.modules,
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()]}
+
+
 def time_to_window(repeats: int) -> list[float]:
     found = []
     for _ in range(repeats):
@@ -232,7 +361,21 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--chart-points", type=int, default=0,
                         help="only measure chart redraws holding this many logged steps")
+    parser.add_argument("--first-minute", action="store_true",
+                        help="event-loop stalls from the window's start through the first minute")
+    parser.add_argument("--mode", default=None, help="training mode for --first-minute (default: the window's)")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--stacks", action="store_true",
+                        help="with --first-minute: where the GUI thread was during each stall")
     args = parser.parse_args()
+    if args.first_minute:
+        from app.ui.training_host import DEFAULT_MODE
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        if "POLYPHONY_HOME" not in os.environ:
+            os.environ["POLYPHONY_HOME"] = tempfile.mkdtemp(prefix="polyphony-bench-")
+        print(json.dumps(first_minute(args.mode or DEFAULT_MODE, args.seconds, stacks=args.stacks)))
+        return 0
     if args.chart_points:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         print(json.dumps(chart_bench(args.chart_points)))
@@ -275,7 +418,7 @@ def main() -> int:
         f"| headless (`run_job`) | {headless:.2f} | 100 % | — | — | — |",
     ]
     for kind, label in (("window-process", "window, training in a child process (default)"),
-                        ("window-thread", "window, training in a QThread (default)")):
+                        ("window-thread", "window, training in a QThread (POLYPHONY_TRAINING=thread)")):
         rate = mean(kind, "steps_per_second")
         lines.append(f"| {label} | {rate:.2f} | {100 * rate / headless:.0f} % | "
                      f"{mean(kind, 'lat_p50_ms'):.1f} / {mean(kind, 'lat_p99_ms'):.1f} / "

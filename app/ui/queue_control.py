@@ -1,9 +1,10 @@
 """Starting the training queue and ending it when the window closes.
 
-* ``load_training_engine``: torch is imported on the GUI thread with a
-  status message before the queue's first start in thread mode. Importing
-  it on the worker thread would hold the GIL for most of a second anyway
-  (DESIGN.md, "Import times"), as an unexplained freeze; here it is
+* ``load_training_engine``: in thread mode (not the default: the window
+  trains in a child process that alone imports torch), torch is imported on
+  the GUI thread with a status message before the queue's first start.
+  Importing it on the worker thread would hold the GIL for most of a second
+  anyway (DESIGN.md, "Import times"), as an unexplained freeze; here it is
   announced and happens once.
 * ``ask_close_policy``: a job is training and the user closes the window:
   stop it, keep it queued for next time, or do not close.

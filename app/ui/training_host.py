@@ -5,14 +5,14 @@ the same job store; the window only watches the store, so it draws a job the
 same way whichever mode runs it (or the command line does). Both are a
 ``Worker`` (app/ui/worker.py), so the tests' leak check sees them.
 
-* ``thread`` (the window's default, see DEFAULT_MODE): the worker's task is
-  the queue loop itself. torch is imported on the GUI thread, announced in
-  the status bar, when the queue first starts (importing it on the worker
-  thread would freeze the GUI through the GIL anyway, unannounced).
-* ``process``: the worker's task spawns a child process
-  (``POLYPHONY_TRAINING=process``) that runs the loop, and joins it. The GUI
-  never waits for the GIL held by training and never imports torch; a crash
-  in training cannot take the window down.
+* ``process`` (the window's default, see DEFAULT_MODE): the worker's task
+  spawns a child process that runs the loop, and joins it. The GUI never
+  waits for the GIL held by training and never imports torch; a crash in
+  training cannot take the window down.
+* ``thread`` (``POLYPHONY_TRAINING=thread``): the worker's task is the queue
+  loop itself. torch is imported on the GUI thread, announced in the status
+  bar, when the queue first starts (importing it on the worker thread would
+  freeze the GUI through the GIL anyway, unannounced).
 
 Stopping is cooperative in both: a flag the training loop checks between
 steps, then the thread/process is joined.
@@ -30,10 +30,11 @@ from app.jobs.queue_loop import child_main, serve_queue
 from app.ui.worker import TaskContext, Worker
 
 MODES = ("thread", "process")
-# Chosen by bench/bench_gui.py (docs/bench/gui.md): on 2 shared cores the
-# thread kept p99 event-loop lateness under 50 ms and ran at 107-111 % of
-# headless speed, the child process at 88-89 %.
-DEFAULT_MODE = "thread"
+# Chosen by bench/bench_gui.py --first-minute (docs/bench/gui.md): with the
+# training in a QThread, pressing Start froze the window for 1.9-4.2 s (torch
+# imported on the GUI thread) and training then held the GIL for up to
+# 110-310 ms at a time; in a child process no stall passed 100 ms.
+DEFAULT_MODE = "process"
 STOP_GRACE_SECONDS = 30.0  # a child process that ignores the stop flag longer is terminated
 
 
