@@ -9,6 +9,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
+from app.audio.export import ExportError
 from app.audio.render import MAX_TAIL_SECONDS, read_wav, render_file, render_midi
 from app.audio.score import ScoreError, load_score
 from app.audio.soundfonts import SoundfontError
@@ -166,3 +167,25 @@ def test_render_command_errors_are_clear(tmp_path):
     wrong_track = _cli("render", str(midi), "--out", str(tmp_path / "x.wav"), "--solo", "3")
     assert wrong_track.returncode == 2 and "track 3 does not exist" in wrong_track.stderr
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_one_piece_of_every_epoch_becomes_one_recording(tmp_path):
+    from app.audio.learning import GAP_SECONDS, export_learning_wav
+
+    epochs = [write_sample(tmp_path / f"epoch_{e}.mid", bars=1, tempo=120.0, seed=e) for e in (1, 2, 3)]
+    wav, starts = export_learning_wav(epochs, tmp_path / "learning.wav")
+    audio, rate = read_wav(wav)
+    singles = [render_midi(p) for p in epochs]
+    lengths = [len(s) / rate for s in singles]
+    # each epoch's piece with its tail, in order, a silence between two
+    assert starts == pytest.approx([0.0, lengths[0] + GAP_SECONDS,
+                                    lengths[0] + lengths[1] + 2 * GAP_SECONDS], abs=2e-3)
+    assert len(audio) / rate == pytest.approx(sum(lengths) + 2 * GAP_SECONDS, abs=2e-3)
+    for start, single in zip(starts, singles):
+        at = int(round(start * rate))
+        assert np.allclose(audio[at:at + len(single)], single, atol=2e-4)  # (16-bit WAV)
+        gap = audio[at + len(single): at + len(single) + int(GAP_SECONDS * rate) - 10]
+        assert np.abs(gap).max(initial=0.0) < 1e-4
+    assert np.abs(audio[-5:]).max() < 1e-3
+    with pytest.raises(ExportError, match="no pieces"):
+        export_learning_wav([], tmp_path / "none.wav")

@@ -19,7 +19,7 @@ class ExportError(ValueError):
     """An export that cannot be done; the message says why."""
 
 
-def _check_target(dst: Path, suffixes: tuple[str, ...]) -> None:
+def check_target(dst: Path, suffixes: tuple[str, ...]) -> None:
     if dst.suffix.lower() not in suffixes:
         raise ExportError(f"{dst.name}: the file name should end with {' or '.join(suffixes)}")
     if not dst.parent.is_dir():
@@ -29,7 +29,7 @@ def _check_target(dst: Path, suffixes: tuple[str, ...]) -> None:
 def export_midi(src, dst, programs: dict[int, int] | None = None) -> Path:
     """Copy ``src`` to ``dst``; ``programs`` (track index -> GM program) replaces instruments."""
     src, dst = Path(src), Path(dst)
-    _check_target(dst, (".mid", ".midi"))
+    check_target(dst, (".mid", ".midi"))
     if not src.is_file():
         raise ExportError(f"MIDI file not found: {src}")
     with atomic_path(dst) as tmp:
@@ -70,5 +70,5 @@ def export_wav(src, dst, soundfont=None, programs: dict[int, int] | None = None,
     from app.audio.render import render_file
 
     dst = Path(dst)
-    _check_target(dst, (".wav",))
+    check_target(dst, (".wav",))
     return render_file(src, dst, soundfont=soundfont, programs=programs, mute=mute, solo=solo)

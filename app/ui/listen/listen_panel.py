@@ -27,14 +27,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.audio.availability import audio_status
 from app.audio.player import PAUSED, PLAYING, STOPPED
 from app.audio.score import Score, ScoreError, load_score
 from app.audio.soundfonts import SoundfontError, check_soundfont_file
 from app.ui.listen.ab_players import ABPlayers
+from app.ui.listen.audio_notice import AudioNotice
 from app.ui.listen.export_actions import Mix, SampleExporter
 from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.follow import EpochFollower
@@ -46,8 +46,6 @@ from app.ui.rows import hbox
 
 __all__ = ["ListenPanel", "SampleItem"]
 
-NO_OUTPUT_LINE = ("No audio output found: Playing without sound (the playhead runs on a clock). "
-                  "Play tries again; hover here for how to fix it.")
 
 
 class ListenPanel(QWidget):
@@ -70,7 +68,7 @@ class ListenPanel(QWidget):
         self.ab.positionChanged.connect(self._on_position)
         self.ab.stateChanged.connect(self._on_state)
         self.ab.errorOccurred.connect(self.errorOccurred)
-        self.ab.outputProblem.connect(self._show_output_problem)
+        self.ab.outputProblem.connect(lambda problem: self.status_label.show_no_output(problem))
         self.ab.outputFound.connect(self._on_output_found)
         self.exporter = SampleExporter(self, self.status, self.current_item, self.mix)
         self.exporter.exported.connect(self.exported)
@@ -85,9 +83,7 @@ class ListenPanel(QWidget):
         top = self._build_choice_row()
         self._build_player()
         bottom = self._build_export_row()
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status_label = AudioNotice()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.roll, 1)
@@ -154,23 +150,12 @@ class ListenPanel(QWidget):
         self.wav_button.setEnabled(playable)
         self.soundfont_combo.setEnabled(s.library_ok)
         self.ab_button.setEnabled(playable)
-        # the output's long how-to-fix goes to the tooltip: one short line here
-        lines = [text for key, text in s.problems.items() if key != "output" or not playable]
-        if playable and not s.output_ok:
-            lines.append(NO_OUTPUT_LINE)
-        self.status_label.setText("\n".join(lines))
-        self.status_label.setToolTip("\n\n".join(s.problems.values()))
-        self.status_label.setVisible(bool(lines))
+        self.status_label.show_status(s)
 
     def _on_output_found(self, _name: str) -> None:
         """Play found a device after all (the player tries again after a failure)."""
         self.status = self.exporter.status = audio_status()
         self._show_status()
-
-    def _show_output_problem(self, problem: str) -> None:
-        self.status_label.setText(NO_OUTPUT_LINE)
-        self.status_label.setToolTip(problem)
-        self.status_label.setVisible(True)
 
     # ---- sources -------------------------------------------------------------------------
     def set_sources(self, items: list[SampleItem]) -> None:
@@ -370,8 +355,7 @@ class ListenPanel(QWidget):
                 p.set_soundfont(path)
         except SoundfontError as exc:
             self.errorOccurred.emit(str(exc))
-            self.status_label.setText(str(exc))
-            self.status_label.setVisible(True)
+            self.status_label.show_problem(str(exc))
             return
         self._soundfont = path
         self.soundfont_combo.show_chosen(path)
