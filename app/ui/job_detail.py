@@ -137,6 +137,8 @@ class JobDetail(QTabWidget):
         self.settings_view = SettingsView()
         if ListenPanel is not None:
             self.listen = ListenPanel()
+            # "Hear it learn": the charts' cursor follows the epoch being played
+            self.listen.tour.epochHeard.connect(self.charts.set_cursor_epoch)
             self.samples_fallback = None
         else:
             self.listen = None

@@ -26,6 +26,7 @@ class ABPlayers(QObject):
     errorOccurred = Signal(str)
     outputProblem = Signal(str)  # why a player has no sound device
     outputFound = Signal(str)  # a player opened this device (e.g. after a failure)
+    finished = Signal()  # the heard side played to the end of its piece
 
     def __init__(self, can_render: bool, use_device: bool = True, parent: QObject | None = None):
         super().__init__(parent)
@@ -37,6 +38,7 @@ class ABPlayers(QObject):
                 qp.positionChanged.connect(lambda s, st, side=side: self._on_position(side, s, st))
                 qp.stateChanged.connect(lambda state, side=side: self._on_state(side, state))
                 qp.errorOccurred.connect(self.errorOccurred)
+                qp.finished.connect(lambda side=side: side == self.side and self.finished.emit())
                 qp.outputChanged.connect(lambda _msg, qp=qp: self._on_output(qp))
                 self.players[side] = qp
 

@@ -38,6 +38,7 @@ from app.ui.listen.audio_notice import AudioNotice
 from app.ui.listen.export_actions import Mix, SampleExporter
 from app.ui.listen.piano_roll import PianoRollView
 from app.ui.listen.follow import EpochFollower
+from app.ui.listen.learning_tour import LearningTour
 from app.ui.listen.samples import SampleItem
 from app.ui.listen.soundfont_box import SoundfontBox
 from app.ui.listen.track_strip import TrackStrip
@@ -75,6 +76,12 @@ class ListenPanel(QWidget):
         self.exporter.errorOccurred.connect(self.errorOccurred)
         self.exporter.busyChanged.connect(
             lambda busy: self.wav_button.setEnabled(self.status.can_render and not busy))
+        self.tour = LearningTour(self.sources, lambda: self._loaded["A"], self._play_for_tour, self.mix)
+        self.tour.started.connect(self.follower.user_chose)
+        self.tour.exported.connect(self.exported)
+        self.tour.errorOccurred.connect(self.errorOccurred)
+        self.tour.setVisible(follow)  # epochs of a job, not Compose's takes
+        self.ab.finished.connect(self.tour.piece_finished)
         self._build()
         self._show_status()
 
@@ -86,6 +93,7 @@ class ListenPanel(QWidget):
         self.status_label = AudioNotice()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.tour)
         layout.addWidget(self.roll, 1)
         layout.addWidget(self.transport)
         layout.addWidget(self.tracks)
@@ -169,6 +177,7 @@ class ListenPanel(QWidget):
             self._choose("A", 0 if latest is None else latest)
         else:
             self.follower.update()
+        self.tour.refresh()
 
     def add_source(self, item: SampleItem) -> None:
         self.set_sources(self._items + [item])
@@ -198,8 +207,10 @@ class ListenPanel(QWidget):
         self.follower.set_by_user(on)
 
     def choose_a(self, index: int) -> None:
-        """The user picks sample A: that epoch stays chosen (following stops)."""
+        """The user picks sample A: that epoch stays chosen (following and
+        "Hear it learn" stop)."""
         self.follower.user_chose()
+        self.tour.end()
         self._choose("A", index)
 
     def waiting_sample(self) -> SampleItem | None:
@@ -305,6 +316,7 @@ class ListenPanel(QWidget):
             self.play()
 
     def stop(self) -> None:
+        self.tour.end()
         self.ab.stop()
         self.roll.set_playhead(0.0)
 
@@ -319,6 +331,14 @@ class ListenPanel(QWidget):
         self.ab_button.setText(other)
         self._show_score(self._scores[other])
         self.sideChanged.emit(other)
+
+    def _play_for_tour(self, item: SampleItem) -> None:
+        """Hear it learn: ``item`` as A, from its start."""
+        if self.ab.side != "A":
+            self.switch_ab()
+        self._choose("A", self._items.index(item))
+        self.ab.stop()
+        self.play()
 
     def _seek_steps(self, steps: float) -> None:
         self.ab.seek_steps(steps)
@@ -369,6 +389,7 @@ class ListenPanel(QWidget):
 
     # ---- teardown ------------------------------------------------------------------------
     def shutdown(self) -> None:
+        self.tour.shutdown()
         self.ab.close()
         self.exporter.shutdown()
 
