@@ -52,4 +52,11 @@ def test_every_tab_fits_a_laptop_and_composing_never_resizes_the_window(
         detail.setCurrentIndex(index)
         qtbot.wait(20)
         assert window.size() == LAPTOP and fits(window), detail.tabText(index)
+    # the New Job dialog fits the screen it opens on (the form scrolls)
+    dialog = window.make_new_job_dialog()
+    room = window.screen().availableGeometry()
+    assert dialog.width() <= room.width() and dialog.height() <= room.height()
+    hint = dialog.minimumSizeHint()
+    assert hint.width() <= LAPTOP.width() and hint.height() <= LAPTOP.height() - 60
+    dialog.reject()
     window.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
@@ -50,7 +50,7 @@ class NewJobDialog(QDialog):
         layout.addLayout(self._build_header(name))
         layout.addWidget(self._build_body(), 1)
         layout.addLayout(self._build_buttons())
-        self.resize(1040, 720)
+        self._fit_screen(parent)
 
         self.set_devices(devices)
         config = initial or PRESETS[DEFAULT_PRESET]
@@ -151,6 +151,15 @@ class NewJobDialog(QDialog):
         buttons.addWidget(self.queue_button)
         buttons.addWidget(self.start_button)
         return buttons
+
+    def _fit_screen(self, parent: QWidget | None) -> None:
+        """1040x700, or less on a small screen (a 1280x720 laptop): the form scrolls."""
+        screen = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        width, height = 1040, 700
+        if room is not None and room.width() > 200 and room.height() > 200:
+            width, height = min(width, room.width() - 40), min(height, room.height() - 60)
+        self.resize(width, height)
 
     # -- devices --------------------------------------------------------------
     def set_devices(self, devices: list | None, error: str = "") -> None:
