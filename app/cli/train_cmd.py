@@ -65,8 +65,11 @@ def build_config(args):
 
 
 def check_device(name: str) -> None:
-    """A device that is not here (``cuda`` without a GPU) is refused before
-    any job row is written (imports torch: train needs it anyway)."""
+    """A device named but not here (``cuda`` without a GPU) is refused before
+    any job row is written. ``auto`` always finds one (the CPU at least), so
+    it is not checked here; under torchrun the rank checks come first."""
+    if (name or "auto").strip().lower() == "auto":
+        return
     from gan.training.device import resolve_device
 
     try:
