@@ -90,7 +90,7 @@ def test_scores_settled_verdict_and_best_epoch(panel, recorded):
     assert training == pytest.approx(np.minimum(1.0, np.array(SETTLING_INDEX) + 0.03))
     assert panel.ceiling_line.isVisible() and panel.ceiling_line.value() == pytest.approx(0.95)
     legend = " ".join(panel.training.sim_panel.legend)
-    assert "unseen melodies" in legend and "training" in legend and "ceiling 0.95" in legend
+    assert "unseen" in legend and "training melodies" in legend and "ceiling 0.95" in legend
     assert panel.plotted("copy_share")[1][0] == pytest.approx(12.0)  # percent
     assert panel.plotted("copy_run")[1][-1] == pytest.approx(0.5 + 0.1 * EPOCHS)  # bars
     assert panel.plotted("fidelity")[1][-1] == pytest.approx(100.0)

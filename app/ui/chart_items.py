@@ -22,8 +22,9 @@ from app.ui.theme import ChartColors
 LOD_MAX_POINTS = 4000
 # Every plot's left and right axis take these widths, so the x axes of
 # plots above one another line up whatever their tick labels.
-LEFT_AXIS_WIDTH = 58
-RIGHT_AXIS_WIDTH = 40
+LEFT_AXIS_WIDTH = 50
+RIGHT_AXIS_WIDTH = 44  # only in a column where one plot has a second y axis
+RIGHT_MARGIN = 8
 
 # Titles of the Music metrics tab's plots (metrics not listed show their own name).
 METRIC_TITLES = {
@@ -135,7 +136,7 @@ class ThemedPlot:
         color = colors.foreground.name() if colors else None
         text = f"<b>{html.escape(self.title)}</b>"
         if self.legend:
-            text += "<br><span style='font-size:8pt'>" + "&nbsp;&nbsp; ".join(self.legend) + "</span>"
+            text += "<br><span style='font-size:8pt'>" + "&nbsp; ".join(self.legend) + "</span>"
         label = self.plot.titleLabel
         if not getattr(label, "shrinks", False):
             label.shrinks = True
@@ -159,19 +160,27 @@ def _update_min(label: pg.LabelItem) -> None:
     label.updateGeometry()
 
 
-def make_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str) -> ThemedPlot:
-    """A plot with fixed axis widths (lined-up x axes), a grid, no corner
-    buttons (the panel has its own Follow), y fitted to what is visible."""
+def make_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str,
+              right_axis: bool = False) -> ThemedPlot:
+    """A plot with fixed axis widths (lined-up x axes: ``right_axis``
+    reserves room for a second y axis, for every plot of that column), a
+    grid, no corner buttons (the panel has its own Follow), y fitted to
+    what is visible."""
     plot = layout.addPlot(row=row, col=col)
     plot.hideButtons()
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
     plot.showAxis("right")
     right = plot.getAxis("right")
-    right.setWidth(RIGHT_AXIS_WIDTH)
+    right.setWidth(RIGHT_AXIS_WIDTH if right_axis else RIGHT_MARGIN)
     right.setStyle(showValues=False)
+    for name in ("left", "right"):
+        plot.getAxis(name).enableAutoSIPrefix(False)  # "bars (x0.001)" reads badly
     plot.vb.disableAutoRange(pg.ViewBox.XAxis)
     plot.vb.setAutoVisible(y=True)
+    # the title and its legend span the axes too: a narrow plot clips less
+    plot.layout.removeItem(plot.titleLabel)
+    plot.layout.addItem(plot.titleLabel, 0, 0, 1, 3)
     themed = ThemedPlot(plot, title)
     themed.render(None)
     return themed

@@ -45,10 +45,10 @@ class TrainingPage:
         self.view = pg.GraphicsLayoutWidget()
         layout = self.view.ci
         self.gen_panel = make_plot(layout, 0, 0, "Composer (generator) loss")
-        self.critic_panel = make_plot(layout, 0, 1, "Critic loss")
+        self.critic_panel = make_plot(layout, 0, 1, "Critic loss", right_axis=True)
         self.wass_panel = make_plot(layout, 0, 2, "Wasserstein estimate")
         self.sim_panel = make_plot(layout, 1, 0, "Similarity index")
-        self.copy_panel = make_plot(layout, 1, 1, "Copying (from the training music)")
+        self.copy_panel = make_plot(layout, 1, 1, "Copying", right_axis=True)
         self.fidelity_panel = make_plot(layout, 1, 2, "Genre fidelity (%)")
         self.panels = [self.gen_panel, self.critic_panel, self.wass_panel, self.sim_panel,
                        self.copy_panel, self.fidelity_panel]
@@ -146,18 +146,22 @@ class TrainingPage:
                     line.setValue(x)
 
     def update_legends(self, s: JobSeries | None) -> None:
-        has = (lambda name: s is not None and s.has_values(name))
+        if s is None:  # no job shown: no legend to read
+            for panel in self.panels:
+                panel.set_legend([])
+            return
+        has = s.has_values
         parts = has(GENERATOR_PARTS[0]) or has(GENERATOR_PARTS[1])
         self.gen_panel.set_legend([legend_entry(GEN_COLOR, "total")] + (
             [legend_entry(ADV_COLOR, "adversarial", LINE_DASH),
              legend_entry(REC_COLOR, "reconstruction", LINE_DOT)] if parts else []))
-        sim = [legend_entry(SIM_COLOR, "unseen melodies" if has(UNSEEN) else "index")]
+        sim = [legend_entry(SIM_COLOR, "unseen" if has(UNSEEN) else "index")]
         if has(UNSEEN) and has(TRAINING):
-            sim.append(legend_entry(SIM_COLOR, "training", LINE_DASH))
+            sim.append(legend_entry(SIM_COLOR, "training melodies", LINE_DASH))
         if self.ceiling_line.isVisible():
             sim.append(legend_entry(self.colors.muted, f"ceiling {self.ceiling_line.value():.2f}", LINE_DASH))
         self.sim_panel.set_legend(sim)
-        measured = s is not None and bool(s.epoch_rows)
+        measured = bool(s.epoch_rows)
         self.copy_panel.set_legend(
             [legend_entry(COPY_COLOR, "note-steps %"),
              legend_entry(COPY_COLOR, "longest run, bars", LINE_DASH)] if has(COPY_SHARE) else
