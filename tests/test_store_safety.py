@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 import torch
@@ -198,3 +199,32 @@ def test_read_only_store_never_writes(two_jobs):
     store.close()
     assert path.read_bytes() == before
     assert not os.path.exists(str(path) + "-wal") or os.path.getsize(str(path) + "-wal") == 0
+
+
+def test_adopting_a_real_pruned_run_brings_back_every_epoch_with_its_losses(polyphony_home):
+    """Retention deleted most checkpoints; the run's epoch log still has
+    every epoch's figures, and adoption takes them from it."""
+    from app.jobs.runner import run_job
+
+    store = JobStore()
+    config = preset("smoke").with_overrides({"epochs": 4, "keep_every": 0})
+    job_id = store.create("pruned", config, ["genre=chorale"])
+    assert run_job(job_id, store) == "completed"
+    before = store.epochs(job_id)
+    kept = sorted(p.name for p in (store.get(job_id).job_dir / "checkpoints").glob("epoch_*.pt"))
+    assert len(kept) < 4  # retention pruned some
+    store.close()
+    _drop_database(store.path)
+
+    store = JobStore()
+    (folder, new_id, status, n), = adopt_orphans(store).adopted
+    assert (status, n) == ("completed", 4)
+    after = store.epochs(new_id)
+    assert [e.epoch for e in after] == [1, 2, 3, 4]
+    for old, new in zip(before, after):
+        assert new.critic_loss == pytest.approx(old.critic_loss)
+        assert new.similarity == pytest.approx(old.similarity)
+        defined = {k for k, v in old.metrics.items() if v is not None and v == v}
+        assert new.metrics.keys() == defined  # undefined metrics (a silent voice) stay out
+    assert sorted(Path(e.checkpoint_path).name for e in after if e.checkpoint_path) == kept
+    store.close()

@@ -1,13 +1,15 @@
 """Adopting job folders the store does not know: rows rebuilt from the files.
 
 A job folder describes itself: ``job.json`` (name, tags, settings; written
-since this version) and checkpoints that carry their config, epoch, step,
-similarity, music metrics and genre; samples are ``samples/epoch_EEEE_II.mid``.
+since this version), ``epochs.jsonl`` (every epoch's scores, metrics and
+losses, gan.training.epoch_log) and the checkpoints the run kept, which
+carry their config, epoch, step, similarity, music metrics and genre;
+samples are ``samples/epoch_EEEE_II.mid``.
 ``adopt_orphans`` turns every such folder that no row names into a job again:
 ``completed`` when its last checkpoint is the run's last epoch, else
 ``interrupted`` (resumable from that checkpoint). Nothing in the folder is
-changed. The losses of each epoch are not in the checkpoints: they come back
-only when a damaged database still holds them (app.jobs.recovery).
+changed. The losses come from the epoch log, or from a damaged database that
+still holds them (app.jobs.recovery) for folders written before the log.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.jobs.run_log import RunLog
 
 _EPOCH_FILE = re.compile(r"^epoch_(\d+)\.pt$")
 _SAMPLE_FILE = re.compile(r"^epoch_(\d+)_(\d+)\.mid$")
+LOSS_KEYS = ("critic_loss", "generator_loss", "wasserstein", "seconds")
 
 
 @dataclass
@@ -37,7 +40,9 @@ class EpochFacts:
     step: int
     similarity: float | None
     metrics: dict[str, float]
-    checkpoint: Path
+    checkpoint: Path | None  # None: pruned (gan.training.retention) or unreadable
+    losses: dict[str, float | None] = field(default_factory=dict)  # from the epoch log
+    finished_at: float | None = None
 
 
 @dataclass
@@ -79,11 +84,22 @@ def _finite(value: Any) -> float | None:
 
 
 def _read_epochs(folder: Path) -> tuple[list[EpochFacts], list[tuple[str, str]], dict]:
-    """Facts of every readable ``epoch_N.pt`` (oldest first), the unreadable
-    ones with their reason, and the newest readable checkpoint's state."""
+    """Facts of every epoch (oldest first): from the run's epoch log
+    (gan.training.epoch_log), which has them all, and from every readable
+    ``epoch_N.pt``; the unreadable checkpoints with their reason, and the
+    newest readable checkpoint's state."""
     from gan.training.checkpoint import read_facts
+    from gan.training.epoch_log import read_epochs
 
-    found, unreadable, newest = [], [], {}
+    found: dict[int, EpochFacts] = {}
+    for number, record in read_epochs(folder).items():
+        found[number] = EpochFacts(
+            epoch=number, step=int(record.get("step") or 0),
+            similarity=_finite(record.get("similarity")),
+            metrics={str(k): v for k, v in (record.get("metrics") or {}).items() if _finite(v) is not None},
+            checkpoint=None, finished_at=_finite(record.get("time")),
+            losses={k: _finite(record.get(k)) for k in LOSS_KEYS})
+    unreadable, newest = [], {}
     files = sorted((int(m.group(1)), p) for p in (folder / "checkpoints").glob("epoch_*.pt")
                    if (m := _EPOCH_FILE.match(p.name)))
     for number, path in files:
@@ -92,14 +108,17 @@ def _read_epochs(folder: Path) -> tuple[list[EpochFacts], list[tuple[str, str]],
         except (ValueError, FileNotFoundError) as exc:
             unreadable.append((path.name, str(exc)))
             continue
-        found.append(EpochFacts(
-            epoch=int(state.get("epoch", number)), step=int(state.get("step", 0)),
+        epoch = int(state.get("epoch", number))
+        logged = found.get(epoch)
+        found[epoch] = EpochFacts(
+            epoch=epoch, step=int(state.get("step", 0)),
             similarity=_finite(state.get("similarity")),
-            metrics={str(k): v for k, v in (state.get("metrics") or {}).items()
-                     if _finite(v) is not None},
-            checkpoint=path))
+            metrics=(logged.metrics if logged else None) or
+            {str(k): v for k, v in (state.get("metrics") or {}).items() if _finite(v) is not None},
+            checkpoint=path, losses=logged.losses if logged else {},
+            finished_at=path.stat().st_mtime)
         newest = state
-    return found, unreadable, newest
+    return [found[e] for e in sorted(found)], unreadable, newest
 
 
 def describe_folder(folder: Path) -> FolderJob:
@@ -170,20 +189,21 @@ def insert_job(conn: sqlite3.Connection, job: FolderJob, old: dict | None = None
     job_id = cur.lastrowid
     losses = old.get("epochs", {})
     for e in job.epochs:
-        lost = losses.get(e.epoch, {})
+        lost = {**e.losses, **{k: v for k, v in losses.get(e.epoch, {}).items() if v is not None}}
         conn.execute(
             "INSERT INTO epochs (job_id, epoch, step, critic_loss, generator_loss, wasserstein, "
             "metrics, similarity, seconds, checkpoint_path, finished_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, e.epoch, e.step, lost.get("critic_loss"), lost.get("generator_loss"),
              lost.get("wasserstein"), json.dumps(e.metrics), e.similarity, lost.get("seconds"),
-             str(e.checkpoint), e.checkpoint.stat().st_mtime))
+             str(e.checkpoint) if e.checkpoint else "", e.finished_at or time.time()))
     conn.executemany("INSERT INTO samples (job_id, epoch, idx, path) VALUES (?, ?, ?, ?)",
                      [(job_id, ep, idx, path) for ep, idx, path in job.samples])
     RunLog.refresh_best(conn, job_id)
     skipped = "; ".join(f"{name}: {why}" for name, why in job.unreadable)
     lifecycle.event(conn, job_id, f"Adopted from folder {job.folder}: {len(job.epochs)} epoch(s) "
-                                  f"from its checkpoints, {len(job.samples)} sample file(s)"
+                                  f"from its epoch log and checkpoints, {len(job.samples)} "
+                                  f"sample file(s)"
                                   + (f"; unreadable: {skipped}" if skipped else ""),
                     "warning" if skipped else "info")
     return job_id

@@ -24,6 +24,7 @@ import numpy as np
 
 from gan.config import TrainConfig
 from gan.training.epoch_end import epoch_report
+from gan.training.epoch_log import append_epoch
 from gan.training.evaluation import EpochEvaluator, GenreJudge
 from gan.training.events import EventCallback, Notice, RunFinished, RunStarted, StepStats, StopFlag
 from gan.training.checkpoint import DiskFull
@@ -169,6 +170,7 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
                               genre, time.perf_counter() - epoch_start)
         if ranks.distributed:
             report = dataclasses.replace(report, rank_steps=rank_steps)
+        append_epoch(run_dir, report)
         on_event(report)
 
 

@@ -1,7 +1,7 @@
-"""Which epoch checkpoints a run keeps: the latest (to resume from), the
-best so far (for Compose), and every Nth (to go back to). The rest are
-deleted as the run goes, so a 40-epoch ``quick`` job keeps a handful of
-files instead of forty.
+"""Which epoch checkpoints a run keeps: the latest and the one before it
+(to resume from, even when the latest is damaged), the best so far (for
+Compose), and every Nth (to go back to). The rest are deleted as the run
+goes, so a 40-epoch ``quick`` job keeps a handful of files instead of forty.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ _EPOCH_FILE = re.compile(r"^epoch_(\d+)\.pt$")
 
 
 def epochs_to_keep(latest: int, best: int | None, keep_every: int) -> set[int]:
-    keep = {latest}
+    keep = {latest, latest - 1}
     if best is not None:
         keep.add(best)
     if keep_every > 0:
