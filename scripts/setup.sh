@@ -162,8 +162,12 @@ for path in [*(folder / "bin").iterdir(), folder / "pyvenv.cfg"]:
 EOF
 }
 
-# Leftovers of an earlier run that was killed while building.
-rm -rf .venv.building-* 2>/dev/null || true
+# Leftovers of an earlier run that was killed while building (not those of
+# a setup still running beside this one: the suffix is its process id).
+for leftover in .venv.building-*; do
+    [ -d "$leftover" ] || continue
+    kill -0 "${leftover##*-}" 2>/dev/null || rm -rf "$leftover"
+done
 
 if [ ! -e .venv ]; then
     building="$ROOT/.venv.building-$$"
