@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
+# Seconds to wait for the demo training: minutes on a shared, busy 2-core machine.
+TRAINING_WAIT = float(os.environ.get("POLYPHONY_SHOTS_WAIT", "1800"))
 
 
 def main() -> int:
@@ -86,14 +88,18 @@ def main() -> int:
     window.refresh()
     window.job_list.select_job(first)
     window.start_queue()
-    wait_for(lambda: store.get(first).epoch >= 3, 300, "three epochs of the demo job")
+    wait_for(lambda: store.get(first).epoch >= 3, TRAINING_WAIT, "three epochs of the demo job")
     shot(window, "04_training_live")
-    wait_for(lambda: store.get(first).status == "completed", 300, "the demo job to finish")
+    wait_for(lambda: store.get(first).status == "completed", TRAINING_WAIT, "the demo job to finish")
     wait_for(lambda: not window.host.is_running(), 60, "the queue to stop")
     window.refresh()
     shot(window, "05_completed_charts")
     window.detail.charts.tabs.setCurrentIndex(1)
     shot(window, "06_music_metrics")
+    scroll = window.detail.charts.metrics.widget.verticalScrollBar()  # down to the voice leading
+    scroll.setValue(scroll.maximum())
+    shot(window, "06b_voice_leading")
+    scroll.setValue(0)
     window.detail.charts.tabs.setCurrentIndex(0)
     window.detail.setCurrentIndex(2)
     shot(window, "07_samples")
@@ -106,7 +112,7 @@ def main() -> int:
                           ["genre=chorale"])
     window.refresh()
     window.start_queue()
-    wait_for(lambda: store.get(second).epoch >= 2, 300, "the second job's epochs")
+    wait_for(lambda: store.get(second).epoch >= 2, TRAINING_WAIT, "the second job's epochs")
     store.cancel(second)
     wait_for(lambda: store.get(second).status == "cancelled", 120, "the cancel")
     wait_for(lambda: not window.host.is_running(), 60, "the queue to stop")
@@ -116,6 +122,12 @@ def main() -> int:
     pump(0.5)
     window.overlay(first)
     shot(window, "09_compare_and_statuses")
+    from app.ui import theme
+
+    theme.apply_theme("dark", remember=False)  # View > Theme > Dark
+    window.job_list.select_job(first)
+    shot(window, "11_dark_theme")
+    theme.apply_theme("system", remember=False)
     window.close()
     return 0
 

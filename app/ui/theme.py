@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -83,7 +82,6 @@ def apply_theme(choice: str, remember: bool = True) -> None:
         app.setPalette(dark_palette() if choice == "dark" else light_palette())
     if remember:
         ui_settings.settings().setValue(SETTING, choice)
-    notifier().changed.emit(choice)
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -149,21 +147,6 @@ _STATUS_DARK = {"running": "#6cb4ff", "completed": "#6fd66f", "failed": "#ff7a7a
 def status_color(status: str, palette: QPalette | None = None) -> QColor | None:
     table = _STATUS_DARK if is_dark(palette) else _STATUS_LIGHT
     return QColor(table[status]) if status in table else None
-
-
-class _Notifier(QObject):
-    changed = Signal(str)
-
-
-_notifier: _Notifier | None = None
-
-
-def notifier() -> _Notifier:
-    """Emits ``changed(theme)`` after View > Theme switched the application."""
-    global _notifier
-    if _notifier is None:
-        _notifier = _Notifier()
-    return _notifier
 
 
 def add_theme_menu(window, menubar) -> dict[str, QAction]:
