@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gan.config import DEFAULT_PRESET, PRESETS
 
@@ -63,9 +63,13 @@ class WelcomePage(QWidget):
         inner.setSpacing(10)
         for widget in (title, intro, self.first_button, self.first_note, self.new_button, own):
             inner.addWidget(widget)
-        layout = QVBoxLayout(self)
+        inner.addStretch(1)
+        # centred between stretches, not by an alignment flag: an aligned
+        # widget gets its size hint's width, and its wrapped lines were cut
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(40, 30, 40, 30)
-        layout.addWidget(column, 0, Qt.AlignHCenter | Qt.AlignTop)
+        layout.addStretch(1)
+        layout.addWidget(column, 100)
         layout.addStretch(1)
         self.set_devices(None, [])
 
