@@ -276,3 +276,16 @@ def test_export_dialogs_suggest_the_job_name_and_confirm(qtbot, ui_env, recorded
     assert (tmp_path / "out" / "job1_chorales-quick_training.png").stat().st_size > 5000
     assert window.statusBar().currentMessage().startswith("Saved the charts as")
     panel.stop()
+
+
+def test_a_job_is_never_compared_with_itself(panel, recorded):
+    other = JobSeries(5, "other")
+    panel.set_series(other)
+    panel.add_overlay(recorded)
+    assert panel.overlay_ids() == [recorded.job_id]
+    panel.set_series(recorded)  # the overlaid job becomes the one shown
+    assert panel.overlay_ids() == []
+    panel.add_overlay(recorded)
+    assert panel.overlay_ids() == []
+    panel.refresh_now()
+    assert "Compared" not in panel.legend_label.text()

@@ -8,27 +8,37 @@ export), QThread or QTimer owned by a widget is still running.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
 
 
 def running_leftovers() -> list[str]:
+    """Workers, and Qt timers or threads the app's Python code made, still running.
+
+    Found among Python's own objects (as napari's fixtures do), not by
+    walking ``QApplication.allWidgets()`` and their children: that walk
+    wrapped every C++ child of every widget, including ones being deleted,
+    and crashed the interpreter (a segfault in ``findChildren``) in long runs.
+    A wrapper whose C++ object is gone is skipped (``shiboken6.isValid``).
+    """
+    import shiboken6
     from PySide6.QtCore import QThread, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from app.ui.worker import live_workers
 
     found = [f"worker {w.name}" for w in live_workers()]
-    app = QApplication.instance()
-    if app is not None:
-        for widget in app.allWidgets():
-            for timer in widget.findChildren(QTimer):
-                if timer.isActive() and timer.parent() is widget:
-                    found.append(f"QTimer of {type(widget).__name__} ({timer.interval()} ms)")
-            for thread in widget.findChildren(QThread):
-                if thread.isRunning():
-                    found.append(f"QThread {thread.objectName() or type(thread).__name__}")
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, QTimer):
+                if shiboken6.isValid(obj) and obj.isActive() and obj.parent() is not None:
+                    found.append(f"QTimer of {type(obj.parent()).__name__} ({obj.interval()} ms)")
+            elif isinstance(obj, QThread):
+                if shiboken6.isValid(obj) and obj.isRunning():
+                    found.append(f"QThread {obj.objectName() or type(obj).__name__}")
+        except RuntimeError:  # deleted between the check and the call
+            continue
     return found
 
 

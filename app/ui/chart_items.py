@@ -119,10 +119,16 @@ def legend_entry(color: QColor, text: str, line: str = LINE_SOLID) -> str:
 
 
 class ThemedPlot:
-    """A plot's title and legend entries, re-rendered in the palette's colours."""
+    """A plot and the label above it (its title and legend entries,
+    re-rendered in the palette's colours). The label is a cell of its own
+    in the grid, as wide as the plot with its axes: a narrow plot clips
+    less of it than of pyqtgraph's own title, which is only as wide as the
+    data area."""
 
-    def __init__(self, plot: pg.PlotItem, title: str):
-        self.plot, self.title, self.legend = plot, title, []
+    def __init__(self, plot: pg.PlotItem, label: pg.LabelItem, title: str):
+        self.plot, self.label, self.title, self.legend = plot, label, title, []
+        label.updateMin = lambda: _update_min(label)  # resizeEvent calls it too
+        label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape, True)
 
     def set_legend(self, entries: list[str]) -> None:
         if entries != self.legend:
@@ -137,15 +143,11 @@ class ThemedPlot:
         text = f"<b>{html.escape(self.title)}</b>"
         if self.legend:
             text += "<br><span style='font-size:8pt'>" + "&nbsp; ".join(self.legend) + "</span>"
-        label = self.plot.titleLabel
-        if not getattr(label, "shrinks", False):
-            label.shrinks = True
-            label.updateMin = lambda: _update_min(label)  # resizeEvent calls it too
-            label.setFlag(label.GraphicsItemFlag.ItemClipsChildrenToShape, True)
-        self.plot.setTitle(text, color=color, size="9pt", justify="left")
+        label = self.label
+        label.setText(text, color=color, size="9pt", justify="left")
         height = max(20, int(label.itemRect().height()) + 2)
         label.setMaximumHeight(height)
-        self.plot.layout.setRowFixedHeight(0, height)
+        label.setMinimumHeight(height)
 
 
 def _update_min(label: pg.LabelItem) -> None:
@@ -166,7 +168,8 @@ def make_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str,
     reserves room for a second y axis, for every plot of that column), a
     grid, no corner buttons (the panel has its own Follow), y fitted to
     what is visible."""
-    plot = layout.addPlot(row=row, col=col)
+    label = layout.addLabel("", row=2 * row, col=col)
+    plot = layout.addPlot(row=2 * row + 1, col=col)
     plot.hideButtons()
     plot.showGrid(x=True, y=True, alpha=0.15)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
@@ -178,10 +181,7 @@ def make_plot(layout: pg.GraphicsLayout, row: int, col: int, title: str,
         plot.getAxis(name).enableAutoSIPrefix(False)  # "bars (x0.001)" reads badly
     plot.vb.disableAutoRange(pg.ViewBox.XAxis)
     plot.vb.setAutoVisible(y=True)
-    # the title and its legend span the axes too: a narrow plot clips less
-    plot.layout.removeItem(plot.titleLabel)
-    plot.layout.addItem(plot.titleLabel, 0, 0, 1, 3)
-    themed = ThemedPlot(plot, title)
+    themed = ThemedPlot(plot, label, title)
     themed.render(None)
     return themed
 
@@ -230,7 +230,9 @@ def vertical_marker(plot: pg.PlotItem, pen, label: str | None = None,
                     color: QColor | None = None) -> pg.InfiniteLine:
     """A hidden vertical line (the best epoch, the listening cursor) that
     never changes the plot's range."""
-    opts = {"position": 0.97, "color": color, "anchors": [(0, 0), (0, 0)]} if label else None
+    # pyqtgraph takes the first anchor when the line is left of the view's
+    # centre: the text stays on the side with room
+    opts = {"position": 0.97, "color": color, "anchors": [(0, 0), (1, 0)]} if label else None
     line = pg.InfiniteLine(angle=90, movable=False, pen=pen, label=label, labelOpts=opts)
     line.setVisible(False)
     plot.addItem(line, ignoreBounds=True)

@@ -158,6 +158,7 @@ class ChartsPanel(QWidget):
             self._main.remove()
             self._main = None
         if series is not None:
+            self.remove_overlay(series.job_id)  # never drawn twice over itself
             self._main = self._make_curves(series, primary=True)
         self.set_follow(True)
 
@@ -165,7 +166,7 @@ class ChartsPanel(QWidget):
         self._overlay_choices = choices
 
     def add_overlay(self, series: JobSeries) -> None:
-        if series.job_id in self._overlays:
+        if series.job_id in self._overlays or series is self.main_series():
             return
         self._overlays[series.job_id] = self._make_curves(series, primary=False)
         self._dirty_settings = True
