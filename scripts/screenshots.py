@@ -2,10 +2,12 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
 
-Runs the real window on real jobs in a temporary data folder: the empty
-window, the New Job dialog (valid, and with an invalid value), a job
-training live, a finished job's charts, music metrics, samples and events,
-and a job list with several statuses. Works under offscreen Qt too.
+Runs the real window on real jobs in a temporary data folder: the first
+launch (welcome page), the New Job dialog (valid, and with an invalid
+value), a job training live, a finished job's charts, music metrics,
+samples while "Hear it learn" plays (and the charts' cursor following it),
+events, Compose with three takes, a job list with several statuses, the
+dark theme, and the window at 1280x720. Works under offscreen Qt too.
 """
 
 from __future__ import annotations
@@ -102,9 +104,20 @@ def main() -> int:
     scroll.setValue(0)
     window.detail.charts.tabs.setCurrentIndex(0)
     window.detail.setCurrentIndex(2)
+    listen = window.detail.listen
+    listen.tour.start(piece=1)  # Hear it learn: piece 1 of every epoch in turn
+    wait_for(lambda: (window.detail.charts.cursor_epoch() or 0) >= 2, 120, "the second epoch's piece")
     shot(window, "07_samples")
+    window.detail.setCurrentIndex(0)
+    shot(window, "12_hear_it_learn_cursor")  # the charts' cursor at the epoch being heard
+    listen.stop()
     window.detail.setCurrentIndex(3)
     shot(window, "08_events")
+    compose = window.detail.show_compose()  # accompany a built-in tune with the demo job's model
+    compose.takes_spin.setValue(3)
+    compose.compose()
+    wait_for(lambda: not compose.is_busy(), 300, "the takes")
+    shot(window, "13_compose")
     window.detail.setCurrentIndex(0)
 
     # A second job, cancelled part-way, compared with the first; one queued.
@@ -128,6 +141,9 @@ def main() -> int:
     window.job_list.select_job(first)
     shot(window, "11_dark_theme")
     theme.apply_theme("system", remember=False)
+    window.resize(1280, 720)  # a laptop screen: every tab fits
+    window.detail.setCurrentIndex(2)
+    shot(window, "14_laptop_1280x720")
     window.close()
     return 0
 
