@@ -307,16 +307,25 @@ PRESETS: dict[str, TrainConfig] = {
     "smoke": TrainConfig(epochs=2, batch_size=8, width=4, latent_size=8,
                          bars_per_sample=2, critic_updates=1, steps_per_epoch=3,
                          samples_per_epoch=2, metric_samples=16, log_every=1, judge_genre=0),
-    # quick adds the pix2pix-style reconstruction term: with the critic alone
-    # it peaked at similarity 0.60 in 14 minutes; with it, 40 epochs (about
-    # 6 minutes on 2 idle cores) reach about 0.9. See docs/bench/gan.md.
+    # quick: the accompaniment model learns fast with the pix2pix-style
+    # reconstruction term (weight 3 in today's per-step units); transposition
+    # keeps it from copying (65 % -> 36-44 % of Bach's note-steps on training
+    # melodies), and the weight average and falling learning rates steady the
+    # late epochs. See docs/bench/music.md for what each part measured.
     "quick": TrainConfig(epochs=40, batch_size=16, width=16, latent_size=32,
-                         bars_per_sample=4, critic_updates=2, reconstruction_weight=100.0),
+                         bars_per_sample=4, critic_updates=2, reconstruction_weight=3.0,
+                         transpose=5, ema_decay=0.99, lr_floor=0.2, metric_samples=128),
+    # lab: the hosted console's lab hyperparameters (width, batch, Adam 1e-3
+    # (0.5, 0.9), 5 critic updates, GP 10, the critic alone) with today's
+    # model: note onsets and a rest per voice, the critic that hears the
+    # intervals between voices, transposed pieces and the weight average.
     "lab": TrainConfig(epochs=100, batch_size=64, width=64, latent_size=64,
                        generator_lr=1e-3, critic_lr=1e-3, beta1=0.5, beta2=0.9,
-                       critic_updates=5, gp_weight=10.0, bars_per_sample=4),
+                       critic_updates=5, gp_weight=10.0, bars_per_sample=4,
+                       transpose=5, ema_decay=0.99, metric_samples=128),
     "full": TrainConfig(epochs=300, batch_size=128, width=128, latent_size=128,
-                        bars_per_sample=4, critic_updates=5, metric_samples=256),
+                        bars_per_sample=4, critic_updates=5, metric_samples=256,
+                        transpose=5, ema_decay=0.995, lr_floor=0.2),
 }
 DEFAULT_PRESET = "quick"
 

@@ -55,15 +55,19 @@ class IntervalView(nn.Module):
             nn.Conv1d(2 * w, 4 * w, 4, stride=2, padding=1), nn.LeakyReLU(0.2))
         self.head = nn.Linear(4 * w * (n_steps // 4), 1)
 
-    def forward(self, frames: torch.Tensor, onsets: torch.Tensor) -> torch.Tensor:
-        """frames, onsets (n, tracks, steps, pitches) in [0, 1] -> (n,) scores."""
+    def features(self, frames: torch.Tensor, onsets: torch.Tensor) -> torch.Tensor:
+        """What the view hears, before it is scored: (n, channels, steps / 4)."""
         chroma = frames @ self.chroma  # (n, tracks, T, 12)
         lower = (chroma[:, self.lower] @ self.circulant).unflatten(-1, (12, 12))  # (n, pairs, T, x, k)
         intervals = (chroma[:, self.upper].unsqueeze(-2) @ lower).squeeze(-2)  # (n, pairs, T, k)
         intervals = intervals.permute(0, 1, 3, 2).flatten(1, 2)  # (n, pairs * 12, T)
         height = frames @ self.height  # (n, tracks, T): row of the sounding note, 0 when silent
         x = torch.cat([intervals, height, onsets.amax(-1)], 1)
-        return self.head(self.net(x * 2.0 - 1.0).flatten(1)).squeeze(1)
+        return self.net(x * 2.0 - 1.0)
+
+    def forward(self, frames: torch.Tensor, onsets: torch.Tensor) -> torch.Tensor:
+        """frames, onsets (n, tracks, steps, pitches) in [0, 1] -> (n,) scores."""
+        return self.head(self.features(frames, onsets).flatten(1)).squeeze(1)
 
 
 class Critic(nn.Module):

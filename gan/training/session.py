@@ -193,7 +193,6 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         gp_weight=config.gp_weight, rng=rng, batch_size=config.batch_size,
         data=torch.as_tensor(cropped, device=device), autocast_dtype=autocast,
         reconstruction_weight=config.reconstruction_weight, average=average,
-        feature_matching=config.feature_matching if config.interval_critic else 0.0,
         shift_bounds=torch.as_tensor(shift_bounds(cropped, config.transpose), device=device)
         if config.transpose > 0 else None)
     return session
