@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SCORES = ("index/training_melodies", "index/unseen_melodies", "copying/note_steps",
-          "copying/longest_bars", "genre_fidelity")
+          "copying/longest_bars", "genre_fidelity", "parallel_fifths/all", "parallel_octaves/all")
 
 
 def main() -> int:
@@ -42,6 +42,8 @@ def main() -> int:
                              "the model on their melodies every epoch (0: none)")
     parser.add_argument("--device", default=None,
                         help="cpu, cuda, cuda:N, mps or auto (default: the preset's, auto)")
+    parser.add_argument("--no-judge", action="store_true",
+                        help="skip genre fidelity (the genre classifier the app uses as judge)")
     parser.add_argument("--run-dir", default=None)
     parser.add_argument("--json", default=None, help="write the per-epoch results here")
     args = parser.parse_args()
@@ -90,8 +92,12 @@ def main() -> int:
     def should_stop() -> bool:
         return bool(args.minutes) and time.perf_counter() - t0 > args.minutes * 60
 
+    judge = None
+    if not args.no_judge and config.judge_genre:
+        from app.jobs.genre_judge import genre_judge  # the judge the app's runner uses
+        judge = genre_judge(args.genre, on_event)
     result = train(config, data, on_event, should_stop, run_dir=run_dir, genre=args.genre,
-                   eval_data=eval_data, sources=sources)
+                   eval_data=eval_data, sources=sources, judge=judge)
     reached = next((r for r in rows if r["similarity"] >= args.target), None)
     if rows:
         info["voice_leading"] = voice_leading_table(Path(run_dir) / "checkpoints" / "latest.pt",
