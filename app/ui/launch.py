@@ -37,12 +37,18 @@ def launch(self_test: bool = False, screenshot: str | None = None) -> int:
 
     from app.jobs.errors import StoreError
     from app.ui.main_window import MainWindow
+    from app.ui.recovery_dialog import open_store_for_window
     from app.ui.training_host import DEFAULT_MODE
 
     mode = os.environ.get("POLYPHONY_TRAINING") or DEFAULT_MODE
     threads = int(os.environ.get("POLYPHONY_TORCH_THREADS", "0") or 0)
+    # A damaged database is offered recovery first; a read-only data folder
+    # opens read-only (the window says so); None: it cannot open, or Quit.
+    store = open_store_for_window()
+    if store is None:
+        return 1
     try:
-        window = MainWindow(training_mode=mode, torch_threads=threads)
+        window = MainWindow(training_mode=mode, torch_threads=threads, store=store)
     except (StoreError, ValueError) as exc:
         from PySide6.QtWidgets import QMessageBox
 

@@ -12,6 +12,7 @@ on the GUI thread. The pieces it is made of:
 - ``window_settings``: geometry and chart options between runs
 - ``midi_import``: MIDI files or folders dropped on the window are imported
   under a genre the user names (progress, Stop, report)
+- ``store_notices``: job folders no row names (adopt them), a read-only data folder
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
-                               QStackedWidget)
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from gan import __version__ as GAN_VERSION
 
@@ -40,6 +41,7 @@ from app.ui.midi_import import MidiImport, ask_genre
 from app.ui.new_job_dialog import NewJobDialog
 from app.ui.queue_control import (CLOSE_KEEP, CLOSE_STOP, ask_close_policy, keep_queued,
                                   load_training_engine)
+from app.ui.store_notices import AdoptBar, FolderAdoption, ReadOnlyBanner
 from app.ui.training_host import DEFAULT_MODE, TrainingHost
 from app.ui.window_actions import build_actions
 from app.ui.welcome import WelcomePage, first_job_request
@@ -53,12 +55,16 @@ POLL_MS = 250
 class MainWindow(QMainWindow):
     job_created = Signal(int)
 
-    def __init__(self, db_path=None, training_mode: str = DEFAULT_MODE, torch_threads: int = 0):
+    def __init__(self, db_path=None, training_mode: str = DEFAULT_MODE, torch_threads: int = 0,
+                 store: JobStore | None = None):
+        """``store``: one opened already (recovery_dialog.open_store_for_window),
+        maybe read-only: then the window only shows, under a banner."""
         super().__init__()
-        self.setWindowTitle("Polyphony")
+        self.store = store if store is not None else JobStore(db_path)
+        self.setWindowTitle("Polyphony (read-only)" if self.store.read_only else "Polyphony")
         self.setWindowIcon(app_icon())
-        self.store = JobStore(db_path)
-        self.store.recover_orphans()
+        if not self.store.read_only:
+            self.store.recover_orphans()
         self.watcher = JobWatcher(self.store)
         self.host = TrainingHost(self.store.path, training_mode, torch_threads, self)
         self.host.running_changed.connect(self._on_host_running)
@@ -69,6 +75,8 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._build()
         self.jobs = JobActions(self)
+        self.adoption = FolderAdoption(self.store, self.adopt_bar, self)
+        self.adoption.adopted.connect(lambda _report: self.refresh())
         self.jobs.devices = DeviceProbe.cached()
         if self.jobs.devices:
             self.welcome.set_devices(self.jobs.devices, [])
@@ -86,6 +94,7 @@ class MainWindow(QMainWindow):
         restore_window(self)
         self.resize(self.size().expandedTo(self.minimumSizeHint()))
         self.refresh()
+        self.adoption.check()  # job folders no row names: offered, never forced
         self._poll.start()
 
     def _build(self) -> None:
@@ -100,13 +109,29 @@ class MainWindow(QMainWindow):
         self.right = QStackedWidget()
         self.right.addWidget(self.welcome)
         self.right.addWidget(self.detail)
-        splitter.addWidget(self.job_list)
+        self.adopt_bar = AdoptBar()
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.adopt_bar)
+        column.addWidget(self.job_list, 1)
+        splitter.addWidget(left)
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
         splitter.setSizes([520, 920])
         self.splitter = splitter
-        self.setCentralWidget(splitter)
+        self.read_only_banner = ReadOnlyBanner(self.store) if self.store.read_only else None
+        central = QWidget()
+        rows = QVBoxLayout(central)
+        rows.setContentsMargins(0, 0, 0, 0)
+        if self.read_only_banner is not None:
+            rows.addWidget(self.read_only_banner)
+            compose = [i for i in range(self.detail.count()) if self.detail.tabText(i) == "Compose"]
+            for index in compose:  # composing writes takes into the data folder
+                self.detail.setTabEnabled(index, False)
+        rows.addWidget(splitter, 1)
+        self.setCentralWidget(central)
         self.job_list.selected_job_changed.connect(self._on_selected)
         listen = self.detail.listen
         if listen is not None:  # exports and sound problems are confirmed in the status bar
@@ -143,6 +168,11 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str, ms: int = 0) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def adopt_folders(self, confirm: bool = True):
+        """Job > Adopt job folders…: the worker adopting them, or None (none
+        found, or the user said no). The adopt bar offers the same."""
+        return self.adoption.ask_and_adopt(confirm)
+
     # -- dropped music ------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
         if music_to_import(event.mimeData()):
@@ -157,6 +187,9 @@ class MainWindow(QMainWindow):
     def import_music(self, paths: list, genre: str | None = None):
         """Import MIDI files and folders under a genre (asked when not given);
         the import's worker, or None when the user cancelled."""
+        if self.store.read_only:
+            self.show_message("The data folder is read-only: music cannot be imported here.", 8000)
+            return None
         if self.importer.worker is not None and self.importer.worker.is_running():
             self.show_message("An import is running: drop the next one when it has finished.", 8000)
             return None
@@ -244,7 +277,8 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         job = self.selected_job()
         self.commands.update(job.status if job else "", job is not None,
-                            self.watcher.queued_count() > 0, self.host.is_running())
+                             self.watcher.queued_count() > 0, self.host.is_running(),
+                             writable=not self.store.read_only)
 
     def _update_status(self) -> None:
         running = self.watcher.running()
@@ -351,6 +385,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()  # its timeout timer would outlive us
         self._poll.stop()
         self.importer.wait(60000)
+        self.adoption.wait(60)
         self.detail.shutdown()
         self.devices.stop()
         self.store.close()

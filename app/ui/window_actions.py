@@ -33,14 +33,19 @@ class WindowActions:
     about: QAction
     export_music: QAction
     free_space: QAction
+    adopt: QAction
 
-    def update(self, status: str, selected: bool, queued: bool, host_running: bool) -> None:
-        """Enable what makes sense for the selected job's ``status``."""
-        self.cancel.setEnabled(status in ("queued", "running"))
-        self.resume.setEnabled(status in ("interrupted", "failed", "cancelled"))
-        self.clone.setEnabled(selected)
-        self.delete.setEnabled(selected and status != "running")
-        self.start.setEnabled(queued and not host_running)
+    def update(self, status: str, selected: bool, queued: bool, host_running: bool,
+               writable: bool = True) -> None:
+        """Enable what makes sense for the selected job's ``status``; only
+        looking when the store is not ``writable`` (a read-only data folder)."""
+        self.cancel.setEnabled(writable and status in ("queued", "running"))
+        self.resume.setEnabled(writable and status in ("interrupted", "failed", "cancelled"))
+        self.clone.setEnabled(writable and selected)
+        self.delete.setEnabled(writable and selected and status != "running")
+        self.start.setEnabled(writable and queued and not host_running)
+        for action in (self.new, self.free_space, self.adopt):
+            action.setEnabled(writable)
 
 
 def _action(window: QMainWindow, text: str, slot: Callable[[], object], shortcut=None, icon=None,
@@ -86,6 +91,9 @@ def build_actions(window) -> WindowActions:
                        "what a model learns from"),
         free_space=a(window, "Free disk space…", lambda: free_disk_space(window), None, None,
                      "Delete the checkpoints of finished jobs except each job's latest and best"),
+        adopt=a(window, "Adopt job folders…", window.adopt_folders, None, None,
+                "Bring back jobs whose folders are not in the list (their checkpoints and "
+                "pieces)"),
     )
     _place(window, actions)
     return actions
@@ -107,7 +115,7 @@ def _place(window, act: WindowActions) -> None:
     file_menu.addAction(act.quit)
     job_menu = menu.addMenu("&Job")
     for action in (act.start, act.cancel, act.resume, act.clone, act.delete, None, act.refresh,
-                   act.free_space):
+                   act.free_space, act.adopt):
         job_menu.addSeparator() if action is None else job_menu.addAction(action)
     window.theme_actions = add_theme_menu(window, menu)  # View > Theme: System / Light / Dark
     menu.addMenu("&Help").addAction(act.about)
