@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QLayout,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -73,7 +74,7 @@ def report_text(report: RecoveryReport) -> str:
              + f"damaged database is kept as {kept}.</p>"]
     if adopted:
         items = "".join(f"<li>#{job_id} ({e(status)}, {epochs} epoch(s)) from "
-                        f"{e(folder.name)}</li>"
+                        f"folder {e(folder.name)}</li>"
                         for folder, job_id, status, epochs in adopted[:LISTED])
         more = f"<li>… and {len(adopted) - LISTED} more</li>" if len(adopted) > LISTED else ""
         lines.append(f"<ul>{items}{more}</ul>")
@@ -94,6 +95,7 @@ class RecoveryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Polyphony: the job database is damaged")
         self.database, self.jobs_root = Path(database), Path(jobs_root)
+        self.damage = damage
         self.worker: Worker | None = None
         self.report: RecoveryReport | None = None
         self.error: str = ""
@@ -124,6 +126,8 @@ class RecoveryDialog(QDialog):
         self.open_button.clicked.connect(self.accept)
         self.quit_button.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
+        # The dialog grows with what it says (the busy bar, the report).
+        layout.setSizeConstraint(QLayout.SetMinimumSize)
         layout.addWidget(self.message)
         layout.addWidget(self.busy)
         layout.addWidget(self.result_label)
@@ -142,6 +146,7 @@ class RecoveryDialog(QDialog):
         self.busy.show()
         self.result_label.setText("Recovering: reading the job folders…")
         self.result_label.show()
+        self.adjustSize()  # room for the busy bar below the explanation
         worker = Worker(_recover_task, self.database, self.jobs_root, name="polyphony-recover")
         worker.returned.connect(self._on_recovered)
         worker.errored.connect(self._on_failed)
@@ -151,12 +156,16 @@ class RecoveryDialog(QDialog):
     def _on_recovered(self, report: RecoveryReport) -> None:
         self.report = report
         self.busy.hide()
+        # What Recover would do is done: the damage in one line, then the report.
+        self.message.setText(f"<p>The job database {html.escape(str(self.database))} was "
+                             f"damaged ({html.escape(self.damage)}).</p>")
         self.result_label.setText(report_text(report))
         self.recover_button.hide()
         self.quit_button.setEnabled(True)
         self.open_button.show()
         self.open_button.setDefault(True)
         self.open_button.setFocus()
+        self.adjustSize()  # the shorter text: no empty band above the report
 
     def _on_failed(self, exc: BaseException) -> None:
         self.error = str(exc) or type(exc).__name__
@@ -167,6 +176,7 @@ class RecoveryDialog(QDialog):
         self.recover_button.setText("Try again")
         self.recover_button.setEnabled(True)
         self.quit_button.setEnabled(True)
+        self.adjustSize()
 
     def reject(self) -> None:
         # Escape or the close button while recovering would leave the work
