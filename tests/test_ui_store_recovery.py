@@ -6,9 +6,15 @@ by a real (tiny) training run, real widgets."""
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,6 +24,7 @@ from app.jobs.adopt import adopt_orphans
 from app.jobs.store import JobStore
 from app.ui.main_window import CLOSE_STOP, MainWindow
 from app.ui.recovery_dialog import RecoveryDialog, open_store_for_window
+from gan.config import preset
 from tests.ui_fixtures import ui_env  # noqa: F401
 
 
@@ -26,7 +33,6 @@ def job_folders(tmp_path_factory):
     """A ``jobs`` folder as training leaves it: one finished two-epoch run
     (checkpoints, epoch log, samples) and one job that never started."""
     from app.jobs.runner import run_job
-    from gan.config import preset
     from tests.compose_helpers import small_chorale_data
 
     home = tmp_path_factory.mktemp("trained")
@@ -204,6 +210,65 @@ def test_a_read_only_store_is_shown_under_a_banner_and_nothing_is_written(
     assert not window.adopt_bar.isVisible()
     _close(window)
     assert path.read_bytes() == before
+
+
+# The window, opened by a process that cannot write the data folder: it
+# prints what it shows. Root ignores permissions, so as root the process
+# drops the capabilities that let it write anywhere (as test_cli_jobs_storage).
+_READ_ONLY_WINDOW = """
+import json, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from app.ui import ui_settings
+ui_settings.isolate_settings(sys.argv[1])
+from app.ui.main_window import MainWindow
+from app.ui.recovery_dialog import open_store_for_window
+store = open_store_for_window()
+window = MainWindow(training_mode="thread", store=store)
+print(json.dumps({"read_only": store.read_only, "title": window.windowTitle(),
+                  "banner": window.read_only_banner.text(),
+                  "jobs": sorted(window.watcher.jobs), "new": window.commands.new.isEnabled()}))
+window.shutdown()
+"""
+
+
+def _as_a_reader() -> None:
+    if os.geteuid() == 0:  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        libc = ctypes.CDLL(None, use_errno=True)
+        for cap in (1, 2, 3):
+            if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "cannot drop capability")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux permissions")
+def test_a_read_only_data_folder_opens_the_window_read_only(tmp_path, polyphony_home):
+    store = JobStore(polyphony_home / "polyphony.db")
+    ids = [store.create(name, preset("smoke"), ["genre=chorale"]) for name in ("a", "b")]
+    store.close()
+    conn = sqlite3.connect(store.path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = store.path.read_bytes()
+    folders = [polyphony_home, *(p for p in polyphony_home.rglob("*") if p.is_dir())]
+    files = [p for p in polyphony_home.rglob("*") if p.is_file()]
+    for p in files:
+        p.chmod(0o444)
+    for p in folders:
+        p.chmod(0o555)
+    try:
+        out = subprocess.run([sys.executable, "-c", _READ_ONLY_WINDOW, str(tmp_path / "qt")],
+                             cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                             text=True, timeout=120, check=False, preexec_fn=_as_a_reader,
+                             env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    finally:
+        for p in folders:
+            p.chmod(0o755)
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout.strip().splitlines()[-1])
+    assert shown["read_only"] and shown["title"] == "Polyphony (read-only)"
+    assert str(polyphony_home) in shown["banner"] and "cannot be written" in shown["banner"]
+    assert shown["jobs"] == ids and shown["new"] is False
+    assert store.path.read_bytes() == before
 
 
 def test_a_recovery_that_fails_says_why_and_can_be_tried_again(qtbot, ui_env,  # noqa: F811
