@@ -9,6 +9,7 @@ export), QThread or QTimer owned by a widget is still running.
 from __future__ import annotations
 
 import gc
+import warnings
 import time
 
 import pytest
@@ -29,6 +30,13 @@ def running_leftovers() -> list[str]:
     from app.ui.worker import live_workers
 
     found = [f"worker {w.name}" for w in live_workers()]
+    with warnings.catch_warnings():  # isinstance() on torch's deprecated aliases warns
+        warnings.simplefilter("ignore", FutureWarning)
+        return found + _running_qt_objects(shiboken6, QThread, QTimer)
+
+
+def _running_qt_objects(shiboken6, QThread, QTimer) -> list[str]:
+    found = []
     for obj in gc.get_objects():
         try:
             if isinstance(obj, QTimer):
