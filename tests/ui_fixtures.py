@@ -9,8 +9,8 @@ export), QThread or QTimer owned by a widget is still running.
 from __future__ import annotations
 
 import gc
-import warnings
 import time
+import warnings
 
 import pytest
 
@@ -42,9 +42,8 @@ def _running_qt_objects(shiboken6, QThread, QTimer) -> list[str]:
             if isinstance(obj, QTimer):
                 if shiboken6.isValid(obj) and obj.isActive() and obj.parent() is not None:
                     found.append(f"QTimer of {type(obj.parent()).__name__} ({obj.interval()} ms)")
-            elif isinstance(obj, QThread):
-                if shiboken6.isValid(obj) and obj.isRunning():
-                    found.append(f"QThread {obj.objectName() or type(obj).__name__}")
+            elif isinstance(obj, QThread) and shiboken6.isValid(obj) and obj.isRunning():
+                found.append(f"QThread {obj.objectName() or type(obj).__name__}")
         except RuntimeError:  # deleted between the check and the call
             continue
     return found
