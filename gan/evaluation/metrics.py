@@ -29,7 +29,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from gan.data.roll import HOLD, LOWEST_PITCH, STEPS_PER_BAR, VOICE_NAMES, frames, is_state_roll, onsets
+from gan.data.roll import (
+    HOLD,
+    LOWEST_PITCH,
+    STEPS_PER_BAR,
+    VOICE_NAMES,
+    frames,
+    is_state_roll,
+    onsets,
+)
+from gan.util.numbers import nan_div as _nan_div
 
 METRICS = ("empty_bar_rate", "pitch_classes_per_bar", "qualified_note_rate", "polyphony",
            "in_scale_ratio", "pitch_range", "note_density", "tonal_distance")
@@ -64,14 +73,6 @@ def chroma_matrix(n_pitches: int, lowest_pitch: int = LOWEST_PITCH) -> np.ndarra
     """(pitches, 12) one-hot map from pitch row to pitch class (row 0 = lowest_pitch)."""
     pcs = (np.arange(n_pitches) + lowest_pitch) % 12
     return np.eye(12)[pcs]
-
-
-def _nan_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num = np.asarray(num, dtype=float)
-    den = np.asarray(den, dtype=float)
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def piece_metrics(rolls: np.ndarray, lowest_pitch: int = LOWEST_PITCH) -> dict[str, np.ndarray]:

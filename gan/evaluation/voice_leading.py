@@ -48,6 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from gan.data.roll import STEPS_PER_BAR, STEPS_PER_BEAT, VOICE_NAMES, frames, onsets
+from gan.util.numbers import nan_div as _nan_div
 
 METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossings", "voices_sounding",
            "onsets_per_bar", "voice_range", "repeated_note_rate")
@@ -142,14 +143,6 @@ def _repeated_note_rate(note_starts: np.ndarray) -> np.ndarray:
     follows = started & (prev >= 0)
     repeats = (follows & (pitch == prev_pitch)).sum(-1)
     return _nan_div(repeats, follows.sum(-1))
-
-
-def _nan_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num = np.asarray(num, dtype=float)
-    den = np.asarray(den, dtype=float)
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def voice_leading_metrics(rolls: np.ndarray) -> dict[str, np.ndarray]:

@@ -29,3 +29,15 @@ def nan_if_none(value: Any) -> float:
 def is_finite(value: Any) -> bool:
     """True for a real, finite number (False for None, NaN, infinities)."""
     return value is not None and math.isfinite(value)
+
+
+def nan_div(num, den):
+    """``num / den`` elementwise as floats, NaN where ``den`` is 0 (a rate
+    of nothing: a voice with no notes has no repeated-note rate)."""
+    import numpy as np
+
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
