@@ -99,7 +99,6 @@ def percentile(values, q):
 
 
 def run_window(steps: int, mode: str) -> dict:
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     import app.ui  # noqa: F401
@@ -132,14 +131,7 @@ def run_window(steps: int, mode: str) -> dict:
         if job.status not in ("queued", "running") and not window.host.is_running():
             qapp.quit()
 
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    timer.start()
-    watcher = QTimer()
-    watcher.setInterval(100)
-    watcher.timeout.connect(watch)
-    watcher.start()
+    timer, watcher = _start_timers(tick, watch)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     window.start_queue()  # in thread mode this imports torch on the GUI thread
@@ -296,14 +288,7 @@ def first_minute(mode: str, seconds: float, start_after: float = 1.0, stacks: bo
             state["phase"] = "stopping"
             qapp.quit()
 
-    timer = QTimer()
-    timer.setInterval(TICK_MS)
-    timer.timeout.connect(tick)
-    timer.start()
-    watcher = QTimer()
-    watcher.setInterval(100)
-    watcher.timeout.connect(watch)
-    watcher.start()
+    timer, watcher = _start_timers(tick, watch)
     QTimer.singleShot(int(start_after * 1000), press_start)
     qapp.exec()
     timer.stop()
@@ -437,6 +422,20 @@ def main() -> int:
         Path(args.out).write_text(text)
     return 0
 
+
+
+def _start_timers(tick, watch):
+    """The lateness probe (every TICK_MS) and the job watcher (every 100 ms)."""
+    from PySide6.QtCore import QTimer
+
+    timers = []
+    for interval, slot in ((TICK_MS, tick), (100, watch)):
+        t = QTimer()
+        t.setInterval(interval)
+        t.timeout.connect(slot)
+        t.start()
+        timers.append(t)
+    return timers
 
 if __name__ == "__main__":
     sys.exit(main())
