@@ -110,6 +110,9 @@ SPECS: dict[str, FieldSpec] = {
     "eval_share": FieldSpec(float, 0.0, 0.5, label="Pieces kept out to score", help=(
         "Share of the pieces kept out of training, so the model is also scored "
         "on melodies it has never seen (the honest score). 0 = train on all.")),
+    "parallel_penalty": FieldSpec(float, 0.0, 1000.0, label="Parallel fifths penalty", help=(
+        "How much the composer is penalised for each parallel perfect fifth or "
+        "octave it writes (per bar). 0 = none: only the critic objects to them.")),
     "interval_critic": FieldSpec(int, 0, 1, label="Critic hears voice intervals", help=(
         "1: the critic also listens to the intervals between every two voices "
         "step by step, so it can hear parallel fifths and octaves and teach the "
@@ -149,6 +152,7 @@ class TrainConfig:
     critic_updates: int = 5
     gp_weight: float = 10.0
     reconstruction_weight: float = 0.0
+    parallel_penalty: float = 0.0
     reconstruction_fade: float = 0.0
     transpose: int = 0
     ema_decay: float = 0.0

@@ -20,6 +20,7 @@ CASES = {
     "critic_updates": (0, 1),
     "gp_weight": (-1.0, 0.0),
     "reconstruction_weight": (-0.5, 100.0),
+    "parallel_penalty": (-1.0, 5.0),
     "transpose": (13, 5),
     "lr_floor": (1.5, 0.1),
     "reconstruction_fade": (1.5, 0.5),

@@ -193,6 +193,7 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         gp_weight=config.gp_weight, rng=rng, batch_size=config.batch_size,
         data=torch.as_tensor(cropped, device=device), autocast_dtype=autocast,
         reconstruction_weight=config.reconstruction_weight, average=average,
+        parallel_penalty=config.parallel_penalty,
         shift_bounds=torch.as_tensor(shift_bounds(cropped, config.transpose), device=device)
         if config.transpose > 0 else None)
     return session

@@ -14,7 +14,9 @@ Optional parts, each a config setting (docs/bench/gan.md has their
 measured effect): a pix2pix-style reconstruction term for the accompaniment
 model (``reconstruction_weight``); transposition of every batch
 (``transpose``, gan.training.augment); an exponential moving average of the
-generator's weights (``ema_decay``, gan.training.ema).
+generator's weights (``ema_decay``, gan.training.ema); a penalty on the
+parallel fifths and octaves the composer writes (``parallel_penalty``,
+gan.models.voice_rules).
 
 Three things avoid work without changing the maths: the fake batch for a
 critic update is made without building its graph (``no_grad``), the critic
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 import torch
 
 from gan.models import notes
+from gan.models.voice_rules import parallels_per_bar
 
 
 @dataclass
@@ -59,11 +62,12 @@ class Trainer:
     def __init__(self, generator, critic, opt_g, opt_d, *, gp_weight: float,
                  data: torch.Tensor, rng: torch.Generator, batch_size: int,
                  autocast_dtype: torch.dtype | None = None, reconstruction_weight: float = 0.0,
-                 shift_bounds: torch.Tensor | None = None, average=None):
+                 parallel_penalty: float = 0.0, shift_bounds: torch.Tensor | None = None, average=None):
         self.G, self.D = generator, critic
         self.opt_g, self.opt_d = opt_g, opt_d
         self.gp_weight = float(gp_weight)
         self.reconstruction_weight = float(reconstruction_weight)
+        self.parallel_penalty = float(parallel_penalty)
         # a tensor, so a captured CUDA graph sees it change (set_reconstruction_scale)
         self.reconstruction_scale = torch.ones((), device=data.device)
         self.data = data
@@ -152,6 +156,9 @@ class Trainer:
                 voices = list(self.G_plain.voices)
                 loss = loss + self.reconstruction_weight * self.reconstruction_scale * notes.reconstruction_loss(
                     probs, b.frames[:, voices], b.onsets[:, voices], self.monophonic)
+            if self.parallel_penalty > 0:
+                voices = fake.shape[1] // 2  # sounding cells first, then onsets
+                loss = loss + self.parallel_penalty * parallels_per_bar(fake[:, :voices]).mean()
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
