@@ -86,3 +86,28 @@ def test_a_worker_starts_once(ui_env):  # noqa: F811
     with pytest.raises(RuntimeError, match="started already"):
         worker.start()
     assert worker.wait(10)
+
+
+def test_a_slot_that_pumps_events_sees_progress_in_order_and_the_result_last(qtbot, ui_env):  # noqa: F811
+    """A modal QProgressDialog's setValue runs the event loop inside the
+    progress slot: values that arrive meanwhile must still reach every
+    listener in order, and the result after the last of them (an export's
+    dialog once ended on '2 of 5')."""
+    from PySide6.QtWidgets import QApplication
+
+    seen = []
+    worker = Worker(_count, 30, 0.001, name="polyphony-test")
+
+    def pump(value):
+        seen.append(("pump", value))
+        time.sleep(0.004)  # let more values queue up
+        QApplication.processEvents()
+
+    worker.progressed.connect(pump)
+    worker.progressed.connect(lambda value: seen.append(("after", value)))
+    worker.returned.connect(lambda result: seen.append(("result", result)))
+    worker.start()
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=10_000)
+    assert [v for kind, v in seen if kind == "after"] == list(range(30))
+    assert [v for kind, v in seen if kind == "pump"] == list(range(30))
+    assert seen[-1] == ("result", ("done", 30))

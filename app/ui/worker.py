@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from typing import Any, Callable
 
 from PySide6.QtCore import QMetaMethod, QObject, QThread, Signal
@@ -82,6 +83,12 @@ class Worker(QObject):
         self._outcome: tuple[Any, BaseException | None] = (None, None)
         self._delivered = False
         self._thread: _TaskThread | None = None
+        # A progress slot may pump events (a modal QProgressDialog's setValue
+        # does): values arriving meanwhile wait here and go out after it, in
+        # order, and the result after the last of them.
+        self._pending: deque[Any] = deque()
+        self._emitting = False
+        self._deliver_after = False
         self._progress_from_task.connect(self._on_progress)
 
     # -- control --------------------------------------------------------------
@@ -126,11 +133,26 @@ class Worker(QObject):
 
     # -- the GUI thread -------------------------------------------------------
     def _on_progress(self, value: Any) -> None:
-        if not self._delivered:
-            self.progressed.emit(value)
+        if self._delivered:
+            return
+        self._pending.append(value)
+        if self._emitting:
+            return
+        self._emitting = True
+        try:
+            while self._pending:
+                self.progressed.emit(self._pending.popleft())
+        finally:
+            self._emitting = False
+        if self._deliver_after:
+            self._deliver_after = False
+            self._deliver()
 
     def _deliver(self) -> None:
         if self._delivered or self._thread is None:
+            return
+        if self._emitting:  # inside a progress slot that pumps events: after it
+            self._deliver_after = True
             return
         self._thread.wait()
         self._delivered = True
