@@ -62,3 +62,12 @@ def ui_env(qapp, tmp_path):
         time.sleep(0.05)
         left = running_leftovers()
     assert not left, f"test left these running: {left}"
+    # This test's closed windows are deleted and collected here, on the GUI
+    # thread. Left to a later collection they may be freed on a training
+    # QThread of the next test, and deleting a widget there deadlocks: that
+    # thread waits for the GIL while the GUI thread holds it and waits for a
+    # Qt lock (seen in gdb, test_ui_window, twice).
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
