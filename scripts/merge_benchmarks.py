@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "docs" / "bench"
-SECTIONS = [("Data", "data.md"), ("Music quality", "music.md"), ("GAN library", "gan.md"),
+SECTIONS = [("Data", "data.md"), ("GAN library", "gan.md"),
             ("GPU", "gpu.md"), ("Job store", "jobs.md"),
             ("GUI", "gui.md"), ("Audio", "audio.md"), ("Compose", "compose.md"),
             ("Packaging", "package.md"), ("Fresh machine", "fresh.md"),

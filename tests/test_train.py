@@ -240,5 +240,6 @@ def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
 
 
 def test_quick_preset_uses_the_reconstruction_term_and_lab_does_not():
-    assert preset("quick").reconstruction_weight > 0
+    assert preset("quick").reconstruction_weight > 0 and preset("quick").parallel_penalty > 0
+    assert preset("lab").parallel_penalty == 0  # the critic alone
     assert preset("lab").reconstruction_weight == 0  # the hosted console's plain WGAN-GP
