@@ -54,6 +54,16 @@ def ui_env(qapp, tmp_path):
     from app.ui import ui_settings
 
     ui_settings.isolate_settings(tmp_path / "settings")
+    # Earlier tests' closed windows are deleted and collected here, on the GUI
+    # thread, before this test can start a training QThread: collected there
+    # by a garbage collection that thread happened to trigger, deleting a
+    # widget deadlocked against the GUI thread (gdb: the GIL against a Qt
+    # lock; test_ui_window hung twice). Not at teardown: the test's own
+    # fixtures still hold live widgets then.
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
     yield tmp_path
     end = time.monotonic() + 3
     left = running_leftovers()
@@ -62,12 +72,3 @@ def ui_env(qapp, tmp_path):
         time.sleep(0.05)
         left = running_leftovers()
     assert not left, f"test left these running: {left}"
-    # This test's closed windows are deleted and collected here, on the GUI
-    # thread. Left to a later collection they may be freed on a training
-    # QThread of the next test, and deleting a widget there deadlocks: that
-    # thread waits for the GIL while the GUI thread holds it and waits for a
-    # Qt lock (seen in gdb, test_ui_window, twice).
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
