@@ -60,6 +60,10 @@ class TrainingPage:
             self.plots[name].vb.disableAutoRange(pg.ViewBox.YAxis)
         self.plots["copy_share"].setLabel("left", "note-steps %")
         self.copy_run_view = add_right_axis_view(self.plots["copy_share"], "bars")
+        # shares and run lengths are never negative: an all-zero start must
+        # not draw a -0.4 .. 0.4 axis
+        self.plots["copy_share"].setLimits(yMin=0)
+        self.copy_run_view.setLimits(yMin=0)
         self.ceiling_line = pg.InfiniteLine(angle=0, movable=False)
         self.ceiling_line.setVisible(False)
         self.plots["sim"].addItem(self.ceiling_line)
