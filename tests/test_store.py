@@ -311,7 +311,7 @@ def test_version_1_database_is_upgraded(tmp_path):
     store = JobStore(path)
     try:
         conn = sqlite3.connect(path)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.close()
         old, queued = store.get(1), store.get(2)

@@ -61,7 +61,10 @@ def test_cpu_runs_eagerly_without_a_word(data):
                          lambda *a: notices.append(a))
     assert isinstance(runner, EagerIterations) and notices == []
     losses = runner(lambda: False)
-    assert losses.shape == (4,) and torch.isfinite(losses).all()
+    assert losses.shape == (6,) and torch.isfinite(losses).all()
+    # the generator loss and its two parts (no parallel penalty in smoke)
+    generator, adversarial, reconstruction = losses[1], losses[4], losses[5]
+    assert torch.allclose(adversarial + reconstruction, generator, atol=1e-5)
 
 
 def test_switch_and_refusals_say_why_in_plain_words():

@@ -126,6 +126,8 @@ class StepRow:
     critic_loss: float | None
     generator_loss: float | None
     wasserstein: float | None
+    adversarial_loss: float | None = None  # the generator loss's parts
+    reconstruction_loss: float | None = None
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,11 @@ class RunLog:
         def do(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT OR REPLACE INTO steps (job_id, step, epoch, time, critic_loss, "
-                "generator_loss, wasserstein) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "generator_loss, wasserstein, adversarial_loss, reconstruction_loss) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(job_id, r.step, r.epoch, r.time, _num(r.critic_loss),
-                  _num(r.generator_loss), _num(r.wasserstein)) for r in rows])
+                  _num(r.generator_loss), _num(r.wasserstein), _num(r.adversarial_loss),
+                  _num(r.reconstruction_loss)) for r in rows])
             conn.execute("UPDATE jobs SET step = ?, steps_per_second = ?, eta_seconds = ?, "
                          "heartbeat = ? WHERE id = ?",
                          (step, _num(steps_per_second), _num(eta_seconds), time.time(),

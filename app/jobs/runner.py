@@ -91,7 +91,9 @@ class _Recorder:
             self.pending.append(StepRow(step=ev.step, epoch=ev.epoch, time=time.time(),
                                         critic_loss=ev.critic_loss,
                                         generator_loss=ev.generator_loss,
-                                        wasserstein=ev.wasserstein))
+                                        wasserstein=ev.wasserstein,
+                                        adversarial_loss=ev.adversarial_loss,
+                                        reconstruction_loss=ev.reconstruction_loss))
         self.dirty = True
         if time.monotonic() - self.last_flush >= STEP_FLUSH_SECONDS:
             self.flush()

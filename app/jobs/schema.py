@@ -66,7 +66,13 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO revision (id, value) VALUES (1, 1)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # the generator loss's two parts, for the charts (NULL in older rows)
+    for name in ("adversarial_loss", "reconstruction_loss"):
+        db["steps"].add_column(name, float)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 

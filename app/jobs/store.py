@@ -134,7 +134,8 @@ class JobStore:
     def steps(self, job_id: int, after_step: int = 0) -> list[StepRow]:
         return [StepRow(step=r["step"], epoch=r["epoch"], time=r["time"],
                         critic_loss=r["critic_loss"], generator_loss=r["generator_loss"],
-                        wasserstein=r["wasserstein"])
+                        wasserstein=r["wasserstein"], adversarial_loss=r["adversarial_loss"],
+                        reconstruction_loss=r["reconstruction_loss"])
                 for r in self._rows("SELECT * FROM steps WHERE job_id = ? AND step > ? "
                                     "ORDER BY step", (job_id, after_step))]
 

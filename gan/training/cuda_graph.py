@@ -21,7 +21,7 @@ runs whatever ``EagerIterations`` runs):
   The optimisers must be ``capturable`` (their step counts stay on the
   GPU); autocast runs without its weight cache (a cached cast made during
   capture would be stale at the next replay).
-- Every later iteration is one replay, and the four losses are copied out
+- Every later iteration is one replay, and the losses are copied out
   of the graph's output (the loop keeps them past the next replay).
 
 A resumed run builds a new runner, so it warms up and captures again.

@@ -54,6 +54,10 @@ class StepStats:
     gradient_penalty: float
     elapsed: float  # seconds since (re)start
     steps_per_second: float
+    # the generator loss's parts: the critic's verdict and the weighted pull
+    # towards the real voices (0 without one); NaN between log intervals
+    adversarial_loss: float = float("nan")
+    reconstruction_loss: float = float("nan")
 
 
 @dataclass(frozen=True)

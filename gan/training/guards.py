@@ -62,7 +62,7 @@ class LossGuard:
         """Record this step's losses (a tensor on the device; no sync)."""
         import torch
 
-        losses = stacked.detach().float()
+        losses = stacked.detach().float()[:len(LOSS_LIMITS)]  # not the generator's parts
         healthy = torch.isfinite(losses) & (losses.abs() <= self._limits[:len(losses)])
         first_now = ~healthy.all() & (self._first_bad < 0)
         self._first_bad = torch.where(first_now, torch.full_like(self._first_bad, step),

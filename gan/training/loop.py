@@ -153,13 +153,14 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
             is_log = session.step % config.log_every == 0
             if is_log or read_every_step:
                 guard.check()
-            values = stacked.tolist() if is_log else [math.nan] * 4
+            values = stacked.tolist() if is_log else [math.nan] * 6
             if is_log:
                 logged.append(values)
             elapsed = time.perf_counter() - started
             on_event(StepStats(epoch=session.epoch + 1, step=session.step, critic_loss=values[0],
                                generator_loss=values[1], wasserstein=values[2],
                                gradient_penalty=values[3], elapsed=elapsed,
+                               adversarial_loss=values[4], reconstruction_loss=values[5],
                                steps_per_second=steps_done / elapsed if elapsed > 0 else 0.0))
         guard.check()  # a non-log step may have gone bad on an accelerator
         session.epoch += 1

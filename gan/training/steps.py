@@ -1,5 +1,6 @@
 """How one training iteration runs: ``critic_updates`` critic steps, then
-one generator step, returning the four losses as one tensor on the device.
+one generator step, returning the losses as one tensor on the device (the
+four of ``LOSSES`` and the generator loss's two parts).
 
 ``make_runner`` picks the way: the eager loop, or on an NVIDIA GPU a CUDA
 graph replay of the same iteration (gan.training.cuda_graph), so the loop
@@ -27,7 +28,8 @@ class EagerIterations:
         self.critic_updates = int(critic_updates)
 
     def __call__(self, should_stop: Callable[[], bool]):
-        """-> tensor ``[critic loss, generator loss, Wasserstein, penalty]``."""
+        """-> tensor ``[critic loss, generator loss, Wasserstein, penalty,
+        adversarial part, reconstruction part]``."""
         import torch
 
         for _ in range(self.critic_updates):
@@ -37,7 +39,7 @@ class EagerIterations:
         if should_stop():
             raise Cancelled
         g_loss = self.trainer.generator_step()
-        return torch.stack([d_loss, g_loss, wass, gp])
+        return torch.cat([torch.stack([d_loss, g_loss, wass, gp]), self.trainer.generator_parts])
 
 
 def make_runner(trainer, config: TrainConfig, device, notice: Callable[[str, str], None]):

@@ -151,11 +151,14 @@ class Trainer:
         try:
             with self._autocast():
                 fake, probs = self.fake(b)
-                loss = -self.D_plain(fake).float().mean()
+                adversarial = -self.D_plain(fake).float().mean()
+            loss = adversarial
+            reconstruction = torch.zeros((), device=self.device)
             if self.conditional and self.reconstruction_weight > 0:
                 voices = list(self.G_plain.voices)
-                loss = loss + self.reconstruction_weight * self.reconstruction_scale * notes.reconstruction_loss(
+                reconstruction = self.reconstruction_weight * self.reconstruction_scale * notes.reconstruction_loss(
                     probs, b.frames[:, voices], b.onsets[:, voices], self.monophonic)
+                loss = loss + reconstruction
             if self.parallel_penalty > 0:
                 voices = fake.shape[1] // 2  # sounding cells first, then onsets
                 loss = loss + self.parallel_penalty * parallels_per_bar(fake[:, :voices]).mean()
@@ -166,4 +169,6 @@ class Trainer:
             self.D_plain.requires_grad_(True)
         if self.average is not None:
             self.average.update()
+        # the two parts the charts show beside the whole (a device tensor: no sync)
+        self.generator_parts = torch.stack([adversarial.detach(), reconstruction.detach()])
         return loss.detach()
