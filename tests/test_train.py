@@ -16,6 +16,7 @@ from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
 from gan.data.roll import VOICE_NAMES, notes_to_roll
 from gan.training.inference import generate, load_generator
 from gan.training.loop import train
+from tests.training_helpers import one_torch_thread, trained_trainer
 
 
 def synthetic_segments(n: int = 16, bars: int = 2, seed: int = 0) -> np.ndarray:
@@ -205,37 +206,23 @@ def test_reconstruction_weight_pulls_the_voices_towards_the_real_ones(data):
     count, and a GAN amplifies the rounding. 60 steps: with seeds 0-4 the
     ratio was 0.15-0.34 (25 steps: 0.14-0.57, and 0.6 on a 16-core machine
     with torch 2.11), so 0.6 leaves a margin."""
-    from gan.models import build_models, notes
+    from gan.models import notes
     from gan.training.session import check_data
-    from gan.training.wgan import Trainer
 
     state = torch.as_tensor(check_data(data, smoke()))
     real_frames, real_onsets = notes.from_state(state)
 
     def distance_after_training(weight: float) -> float:
         cfg = smoke(reconstruction_weight=weight)
-        torch.manual_seed(0)
-        G, D = build_models(cfg, data.shape[2], data.shape[3], monophonic=True)
-        opt_g = torch.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.9))
-        opt_d = torch.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.9))
-        trainer = Trainer(G, D, opt_g, opt_d, gp_weight=10.0, data=state,
-                          rng=torch.Generator().manual_seed(0), batch_size=8,
-                          reconstruction_weight=weight)
-        for _ in range(60):
-            trainer.critic_step()
-            trainer.generator_step()
+        G = trained_trainer(cfg, data, state, 60, reconstruction_weight=weight).G
         with torch.no_grad():
             G.eval()
             probs = G.probabilities(real_frames[:, 0], real_onsets[:, 0],
                                     torch.zeros(len(state), cfg.latent_size))
         return float(notes.reconstruction_loss(probs, real_frames[:, 1:], real_onsets[:, 1:], True))
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         with_term, without = distance_after_training(100.0), distance_after_training(0.0)
-    finally:
-        torch.set_num_threads(threads)
     assert with_term < 0.6 * without, (with_term, without)
 
 

@@ -5,6 +5,7 @@ import torch
 
 from gan.evaluation.voice_leading import voice_leading_metrics
 from gan.models.voice_rules import parallels_per_bar
+from tests.training_helpers import one_torch_thread, trained_trainer
 
 
 def _lines_to_roll(lines: np.ndarray, pitches: int) -> np.ndarray:
@@ -64,35 +65,22 @@ def test_penalty_lowers_the_parallels_the_composer_writes(tmp_path):
     penalty than without it (one torch thread: see the reconstruction test)."""
     from gan.config import preset
     from gan.data.corpus import Corpus
-    from gan.models import build_models, notes
+    from gan.models import notes
     from gan.training.session import check_data
-    from gan.training.wgan import Batch, Trainer
+    from gan.training.wgan import Batch
 
     cfg = preset("smoke")
     data = Corpus.load(["chorale"], include_imports=False).segments(cfg.bars_per_sample)[:256]
     state = torch.as_tensor(check_data(data, cfg))
 
     def parallels_after_training(weight: float) -> float:
-        torch.manual_seed(0)
-        G, D = build_models(cfg, data.shape[2], data.shape[3], monophonic=True)
-        opt_g = torch.optim.Adam(G.parameters(), lr=1e-2, betas=(0.5, 0.9))
-        opt_d = torch.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.9))
-        trainer = Trainer(G, D, opt_g, opt_d, gp_weight=10.0, data=state,
-                          rng=torch.Generator().manual_seed(0), batch_size=8,
-                          parallel_penalty=weight)
-        for _ in range(25):
-            trainer.critic_step()
-            trainer.generator_step()
+        trainer = trained_trainer(cfg, data, state, 25, parallel_penalty=weight)
         frames, onsets = notes.from_state(state)
         z = torch.randn((len(state), *trainer.latent_shape), generator=torch.Generator().manual_seed(1))
         with torch.no_grad():
             fake, _ = trainer.fake(Batch(frames, onsets, z))
             return float(parallels_per_bar(fake[:, :4]).mean())
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         with_penalty, without = parallels_after_training(20.0), parallels_after_training(0.0)
-    finally:
-        torch.set_num_threads(threads)
     assert with_penalty < 0.5 * without, (with_penalty, without)
