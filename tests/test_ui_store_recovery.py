@@ -208,6 +208,8 @@ def test_a_read_only_store_is_shown_under_a_banner_and_nothing_is_written(
     assert compose and not window.detail.isTabEnabled(compose[0])
     assert window.import_music([str(polyphony_home)], genre="mine") is None
     assert not window.adopt_bar.isVisible()
+    # the welcome page (shown when a store has no jobs) offers no first job either
+    assert not window.welcome.first_button.isEnabled() and not window.welcome.new_button.isEnabled()
     _close(window)
     assert path.read_bytes() == before
 

@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         rows.setContentsMargins(0, 0, 0, 0)
         if self.read_only_banner is not None:
             rows.addWidget(self.read_only_banner)
+            self.welcome.set_read_only()
             compose = [i for i in range(self.detail.count()) if self.detail.tabText(i) == "Compose"]
             for index in compose:  # composing writes takes into the data folder
                 self.detail.setTabEnabled(index, False)

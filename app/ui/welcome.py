@@ -41,6 +41,7 @@ class WelcomePage(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.read_only_reason = ""
         title = QLabel("<h2>Welcome to Polyphony</h2>")
         intro = QLabel("Train a model on music on this computer, watch it learn, and listen to the "
                        "pieces it writes after every epoch.")
@@ -73,6 +74,15 @@ class WelcomePage(QWidget):
         layout.addStretch(1)
         self.set_devices(None, [])
 
+    def set_read_only(self) -> None:
+        """The data folder cannot be written: no job can be made from here."""
+        self.read_only_reason = why = ("The data folder is read-only (see the banner above): "
+                                       "no new job can be saved.")
+        for button in (self.first_button, self.new_button):
+            button.setEnabled(False)
+            button.setToolTip(why)
+        self.first_note.setText(why)
+
     def set_devices(self, devices: list | None, history: list) -> None:
         """Say how long the first job takes on the best device found."""
         kind = devices[0]["kind"] if devices else "cpu"
@@ -84,3 +94,5 @@ class WelcomePage(QWidget):
             f"The built-in Bach chorales on the quick preset ({PRESETS[DEFAULT_PRESET].epochs} "
             f"epochs), about {max(1, round(minutes))} minutes on this machine ({where}). It starts "
             "at once; the charts fill in as it learns and the Samples tab plays what it writes.")
+        if self.read_only_reason:  # the devices found later do not bring the offer back
+            self.first_note.setText(self.read_only_reason)
