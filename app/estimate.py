@@ -66,9 +66,10 @@ def format_duration(seconds: float | None, compact: bool = False) -> str:
 
 
 # The first job's time before any job ran here: `quick` on the chorales,
-# 40 epochs (epoch ends included) took 5.6 minutes on 2 idle CPU cores
-# (docs/bench/convergence_quick.json). More cores help less than linearly.
-FIRST_JOB_REFERENCE_MINUTES = 5.6
+# 40 epochs (epoch ends and scoring on unseen melodies included) took 14.4
+# minutes with one torch thread on a 2-core machine at load 2-3
+# (docs/bench/runs/quick.json). More cores help less than linearly.
+FIRST_JOB_REFERENCE_MINUTES = 14.4
 FIRST_JOB_REFERENCE_CORES = 2
 
 

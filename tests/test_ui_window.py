@@ -236,7 +236,7 @@ def test_first_launch_says_what_to_do_and_starts_the_first_job_in_one_click(qtbo
     text = welcome.first_button.text()
     assert "Bach chorales" in text and "minutes" in text
     minutes = int(text.split("about ")[1].split()[0])
-    assert 1 <= minutes <= 15  # 5.6 min measured on 2 cores; scaled by the cores here
+    assert 5 <= minutes <= 30  # 14.4 min measured on 2 cores; scaled by the cores here
     qtbot.mouseClick(welcome.first_button, Qt.LeftButton)
     jobs = window.store.list()
     assert len(jobs) == 1
