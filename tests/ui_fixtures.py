@@ -24,18 +24,18 @@ def running_leftovers() -> list[str]:
     and crashed the interpreter (a segfault in ``findChildren``) in long runs.
     A wrapper whose C++ object is gone is skipped (``shiboken6.isValid``).
     """
-    import shiboken6
-    from PySide6.QtCore import QThread, QTimer
-
     from app.ui.worker import live_workers
 
     found = [f"worker {w.name}" for w in live_workers()]
     with warnings.catch_warnings():  # isinstance() on torch's deprecated aliases warns
         warnings.simplefilter("ignore", FutureWarning)
-        return found + _running_qt_objects(shiboken6, QThread, QTimer)
+        return found + _running_qt_objects()
 
 
-def _running_qt_objects(shiboken6, QThread, QTimer) -> list[str]:
+def _running_qt_objects() -> list[str]:
+    import shiboken6
+    from PySide6.QtCore import QThread, QTimer
+
     found = []
     for obj in gc.get_objects():
         try:

@@ -153,7 +153,7 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
             is_log = session.step % config.log_every == 0
             if is_log or read_every_step:
                 guard.check()
-            values = stacked.tolist() if is_log else [math.nan] * 6
+            values = stacked.tolist() if is_log else [math.nan] * stacked.shape[0]
             if is_log:
                 logged.append(values)
             elapsed = time.perf_counter() - started
