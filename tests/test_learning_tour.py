@@ -10,21 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.audio import availability
 from app.audio.learning import GAP_SECONDS
 from app.audio.render import read_wav, render_midi
 from app.jobs.records import SampleRow
 from app.ui.listen import ListenPanel, SampleItem
 from tests.test_audio_support import write_sample
+from tests.listen_fixtures import no_device  # noqa: F401
 from tests.ui_fixtures import ui_env  # noqa: F401
-
-
-@pytest.fixture
-def no_device(monkeypatch):
-    monkeypatch.setenv("POLYPHONY_AUDIO_DRIVERS", "none")
-    availability.clear_cache()
-    yield
-    availability.clear_cache()
 
 
 def job_samples(tmp_path, epochs=3, pieces=2):

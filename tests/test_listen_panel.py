@@ -18,31 +18,14 @@ from app.audio import availability, fluid
 from app.audio.render import MAX_TAIL_SECONDS, read_wav
 from app.ui.listen import ListenPanel, SampleItem
 from tests.test_audio_support import write_sample
+from tests.listen_fixtures import no_device, panel  # noqa: F401
 from tests.ui_fixtures import ui_env  # noqa: F401
-
-
-@pytest.fixture
-def no_device(monkeypatch):
-    monkeypatch.setenv("POLYPHONY_AUDIO_DRIVERS", "none")
-    availability.clear_cache()
-    yield
-    availability.clear_cache()
 
 
 @pytest.fixture
 def samples(tmp_path):
     return [SampleItem(f"epoch {e}", write_sample(tmp_path / f"epoch_{e}.mid", bars=4, tempo=120, seed=e),
                        epoch=e, job_id=7) for e in (1, 2)]
-
-
-@pytest.fixture
-def panel(qtbot, no_device):
-    widget = ListenPanel()
-    qtbot.addWidget(widget)
-    widget.resize(900, 520)
-    widget.show()
-    yield widget
-    widget.shutdown()
 
 
 def test_ab_switch_keeps_the_playhead_in_place(qtbot, panel, samples):

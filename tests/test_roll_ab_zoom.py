@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.audio import availability
-from app.ui.listen import ListenPanel, SampleItem
+from app.ui.listen import SampleItem
+from tests.listen_fixtures import no_device, shown_panel  # noqa: F401
 from tests.ui_fixtures import ui_env  # noqa: F401
 
 
@@ -22,16 +22,10 @@ def write_piece(path, lowest: int):
 
 
 @pytest.fixture
-def panel(qtbot, ui_env, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("POLYPHONY_AUDIO_DRIVERS", "none")
-    availability.clear_cache()
-    widget = ListenPanel()
-    qtbot.addWidget(widget)
-    widget.resize(900, 520)
-    widget.show()
+def panel(qtbot, ui_env, no_device):  # noqa: F811
+    widget = shown_panel(qtbot)
     yield widget
     widget.shutdown()
-    availability.clear_cache()
 
 
 def test_switching_a_and_b_keeps_the_pitch_range(panel, tmp_path):
