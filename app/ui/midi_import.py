@@ -12,12 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QInputDialog, QMessageBox, QPlainTextEdit,
-                               QProgressDialog, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QInputDialog,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.music.dropped import import_dropped
 from app.music.imports import ImportStopped, report_text
 from app.ui.worker import TaskContext, Worker
+from app.ui.worker_progress import show_progress, worker_progress_dialog
 
 
 def ask_genre(parent: QWidget, suggestion: str) -> str | None:
@@ -52,22 +60,16 @@ class MidiImport(QObject):
         """Import ``paths`` (MIDI files and folders) as ``genre=<genre>``."""
         self.last_report = ""
         self.worker = Worker(_import_task, [str(p) for p in paths], genre, name="polyphony-import")
-        self._progress = QProgressDialog("Importing MIDI files…", "Stop", 0, 0, self._owner)
-        self._progress.setWindowTitle("Import")
-        self._progress.setMinimumDuration(300)
-        self._progress.canceled.connect(self.worker.quit)
+        self._progress = worker_progress_dialog(self.worker, self._owner, "Importing MIDI files…", "Import")
         self.worker.progressed.connect(self._on_progress)
         self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(self._on_failed)
-        self.worker.finished.connect(self._progress.reset)
         self.worker.start()
         return self.worker
 
     def _on_progress(self, progress: tuple[int, int, str]) -> None:
         done, total, name = progress
-        self._progress.setMaximum(max(total, 0))
-        self._progress.setValue(done)
-        self._progress.setLabelText(f"Importing {Path(name).name}…" if name else "Importing…")
+        show_progress(self._progress, done, total, f"Importing {Path(name).name}…" if name else "Importing…")
 
     def _on_done(self, report) -> None:
         self.last_report = report_text(report)

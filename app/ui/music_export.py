@@ -12,12 +12,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from app.ui import ui_settings
 from app.ui.worker import TaskContext, Worker
+from app.ui.worker_progress import show_progress, worker_progress_dialog
+
 
 def _export_task(ctx: TaskContext, genre: str, folder: str, limit: int | None):
     """On the worker thread: the export, progress reported as (done, total, file)."""
@@ -90,23 +103,17 @@ class MusicExportDialog(QDialog):
             return None
         limit = self.limit_spin.value() or None
         self.worker = Worker(_export_task, genre, folder, limit, name="polyphony-music-export")
-        self.progress = QProgressDialog(f"Writing {genre} as MIDI…", "Stop", 0, 0, self)
-        self.progress.setWindowTitle(self.windowTitle())
-        self.progress.setWindowModality(Qt.WindowModal)
-        self.progress.setMinimumDuration(300)
-        self.progress.canceled.connect(self.worker.quit)
+        self.progress = worker_progress_dialog(self.worker, self, f"Writing {genre} as MIDI…",
+                                               self.windowTitle(), modal=True)
         self.worker.progressed.connect(self._on_progress)
         self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(self._on_error)
-        self.worker.finished.connect(self.progress.reset)
         self.worker.start()
         return self.worker
 
     def _on_progress(self, value: tuple[int, int, str]) -> None:
         done, total, name = value
-        self.progress.setMaximum(total)
-        self.progress.setValue(done)
-        self.progress.setLabelText(f"{done} of {total}: {name}")
+        show_progress(self.progress, done, total, f"{done} of {total}: {name}")
 
     def _on_done(self, report) -> None:
         self.result = report
