@@ -132,6 +132,11 @@ SPECS: dict[str, FieldSpec] = {
     "log_every": FieldSpec(int, 1, 100_000, label="Log losses every N steps", help=(
         "Steps between loss read-outs. Reading losses costs a little time "
         "on a GPU.")),
+    "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(
+        "NVIDIA GPUs only. bf16: the models compute in 16-bit brain floats "
+        "(autocast); fp32: in 32-bit floats, with the GPU's TF32 matrix units. "
+        "auto picks the faster one measured for these models "
+        "(docs/bench/gpu.md). The CPU always computes in 32-bit floats.")),
     "cuda_graph": FieldSpec(int, 0, 1, label="Replay steps as a CUDA graph", help=(
         "NVIDIA GPUs only: 1 records a training step once and replays it "
         "(up to 2.6 times faster steps for small models on an H100); 0 runs "
@@ -170,6 +175,7 @@ class TrainConfig:
     metric_samples: int = 64
     log_every: int = 10
     cuda_graph: int = 1
+    precision: str = "auto"
 
     # -- validation -----------------------------------------------------
     def problems(self) -> dict[str, str]:

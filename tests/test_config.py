@@ -39,6 +39,7 @@ CASES = {
     "metric_samples": (2, 32),
     "log_every": (0, 50),
     "cuda_graph": (2, 0),
+    "precision": ("fp16", "fp32"),
 }
 
 

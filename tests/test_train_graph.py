@@ -13,6 +13,7 @@ import dataclasses
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from gan.config import preset
 from gan.training import distributed
@@ -94,22 +95,58 @@ def test_a_runner_that_cannot_capture_trains_exactly_like_eager_and_says_so_once
 
 
 def test_capturable_flag_follows_the_run_not_the_checkpoint(data, tmp_path):
-    """A GPU graph run saves capturable optimisers; resumed on the CPU (where
-    Adam refuses capturable steps) they must train the plain way, exactly
-    as an unbroken run."""
+    """A GPU graph run saves capturable, fused optimisers; resumed on the CPU
+    (where Adam refuses capturable steps) they must train the plain way,
+    exactly as an unbroken run."""
     cfg = smoke(epochs=2)
     unbroken = _run(cfg, data, tmp_path / "unbroken")
     _run(smoke(epochs=1), data, tmp_path / "gpu_like")
     ckpt_path = tmp_path / "gpu_like" / "checkpoints" / "epoch_0001.pt"
     ckpt = load_checkpoint(ckpt_path)
     for key in ("opt_generator", "opt_critic"):  # as a CUDA graph run writes them
-        ckpt[key] = set_capturable(ckpt[key], True)
-        assert all(g["capturable"] for g in ckpt[key]["param_groups"])
+        ckpt[key] = set_capturable(ckpt[key], True, fused=True, device=torch.device("cpu"))
+        assert all(g["capturable"] and g["fused"] and isinstance(g["lr"], torch.Tensor)
+                   for g in ckpt[key]["param_groups"])
     save_checkpoint(ckpt, ckpt_path)
     resumed = _run(cfg, data, tmp_path / "gpu_like", resume_from=ckpt_path)
     after = [e.critic_loss for e in unbroken if isinstance(e, StepStats)][cfg.steps_per_epoch:]
     assert [e.critic_loss for e in resumed if isinstance(e, StepStats)] == after
     assert not [e for e in resumed if isinstance(e, Notice)]  # the CPU has nothing to say
+
+
+class _HostData(TorchDispatchMode):
+    """Records ``lift_fresh``: a tensor made from Python data inside the
+    iteration (indexing with a list, ``torch.tensor([...])``). On CUDA that
+    is a copy from pageable host memory, which a CUDA graph cannot capture.
+    (``.item()`` syncs cannot be told apart on the CPU: there ``one_hot``
+    and Adam call it themselves, on CUDA they do not.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[str] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.lift_fresh.default:
+            self.seen.append(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("overrides", [
+    dict(reconstruction_weight=3.0, parallel_penalty=2.0, transpose=5, ema_decay=0.99),  # quick's parts
+    dict(reconstruction_weight=0.0, critic_updates=5),  # lab's
+    dict(architecture="musegan"),
+], ids=["quick-like", "lab-like", "musegan"])
+def test_an_iteration_takes_nothing_from_the_host(data, overrides):
+    """What made quick's capture fail on an H100 ("Cannot copy between CPU
+    and CUDA tensors during CUDA graph capture"): the reconstruction term
+    indexed the voices with a Python list. Checked on the CPU, after one
+    iteration has created the optimisers' state."""
+    runner = EagerIterations(session_on_cpu(data, smoke(**overrides)).trainer,
+                             overrides.get("critic_updates", smoke().critic_updates))
+    runner(lambda: False)
+    with _HostData() as host:
+        runner(lambda: False)
+    assert host.seen == []
 
 
 @pytest.mark.gpu
@@ -131,9 +168,13 @@ def test_cuda_graph_trains_reproducibly_and_draws_like_eager(data, tmp_path):
     eager = _run(dataclasses.replace(cfg, cuda_graph=0), data, tmp_path / "eager")
     eager_losses = [[e.critic_loss, e.generator_loss] for e in eager if isinstance(e, StepStats)]
     assert losses[:3] == eager_losses[:3]  # the warm-up iterations are eager ones
-    # The captured iteration draws the same batches and noise: close, not
-    # necessarily bit-identical (replayed kernels may differ in rounding).
-    assert torch.allclose(torch.tensor(losses[3:6]), torch.tensor(eager_losses[3:6]),
+    # The first replay draws the same batches and noise as the eager run's
+    # fourth iteration: close, not necessarily bit-identical (replayed
+    # kernels may round differently). Later iterations drift apart as any
+    # two GAN runs do once their weights differ in the last bits (seen on an
+    # H100: 3 % on the generator loss two iterations later), so only the
+    # first is compared, and the generator's state below.
+    assert torch.allclose(torch.tensor(losses[3]), torch.tensor(eager_losses[3]),
                           rtol=1e-2, atol=1e-3)
     rng = [load_checkpoint(tmp_path / run / "checkpoints" / "latest.pt")["rng"]["train"]
            for run in ("a", "eager")]

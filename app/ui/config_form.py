@@ -41,7 +41,8 @@ GROUPS = (
                                  ("keep_every", "Keep a checkpoint every N epochs"),
                                  ("log_every", "Log losses every N steps"),
                                  ("seed", "Random seed"),
-                                 ("cuda_graph", "Replay steps as a CUDA graph (1 = on)")]),
+                                 ("cuda_graph", "Replay steps as a CUDA graph (1 = on)"),
+                                 ("precision", "GPU number precision (auto, bf16, fp32)")]),
 )
 # A setting the library gains before it is placed above still gets a field
 # (its name as the label), so the form never lacks one and never fails.

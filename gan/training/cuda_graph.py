@@ -62,15 +62,28 @@ def refusal(config, device) -> str:
     return ""
 
 
-def set_capturable(optimizer_state: dict, capturable: bool) -> dict:
+def set_capturable(optimizer_state: dict, capturable: bool, fused: bool = False,
+                   device=None) -> dict:
     """A copy of an optimiser's ``state_dict`` whose parameter groups say
-    ``capturable`` as this run needs. ``load_state_dict`` restores the
-    flag saved in the checkpoint, and places Adam's step counts by it (on
-    the GPU when capturable): a checkpoint of a graph run resumed on the
-    CPU, or an eager one resumed as a graph, must not keep the old flag."""
-    groups = [dict(group, capturable=capturable) if "capturable" in group else group
-              for group in optimizer_state["param_groups"]]
-    return dict(optimizer_state, param_groups=groups)
+    ``capturable`` and ``fused`` as this run needs, with the learning rate
+    as this run keeps it (a tensor on ``device`` when fused, else a float).
+    ``load_state_dict`` restores what the checkpoint saved, and places
+    Adam's step counts by the flags (on the GPU when capturable): a
+    checkpoint of a GPU run resumed on the CPU, or a CPU one resumed as a
+    CUDA graph, must not keep the old flags, nor a learning rate the graph
+    cannot read."""
+    import torch
+
+    def adapted(group: dict) -> dict:
+        group = dict(group)
+        for key, value in (("capturable", capturable), ("fused", fused or None)):
+            if key in group:
+                group[key] = value
+        lr = float(group["lr"])
+        group["lr"] = torch.tensor(lr, device=device) if fused else lr
+        return group
+
+    return dict(optimizer_state, param_groups=[adapted(g) for g in optimizer_state["param_groups"]])
 
 
 def _generators(trainer) -> list:

@@ -109,3 +109,26 @@ def describe_devices() -> list[dict]:
         found.append({"name": "mps", "kind": "mps", "label": "mps (Apple GPU)", "memory_gb": None})
     found.append({"name": "cpu", "kind": "cpu", "label": f"cpu ({cpu_threads()} cores)", "memory_gb": None})
     return found
+
+
+# What ``precision = auto`` means on an NVIDIA GPU (docs/bench/gpu.md has the
+# measurement behind it).
+AUTO_PRECISION = "bf16"
+
+
+def compute_dtype(precision: str, device):
+    """The autocast dtype for ``precision`` on ``device`` (None: plain fp32).
+
+    Only NVIDIA GPUs change anything: ``bf16`` (where the GPU supports it)
+    autocasts the models to brain floats; ``fp32`` keeps 32-bit floats and
+    lets matrix products use TF32 (cuDNN's convolutions do by default).
+    The CPU and Apple GPUs compute in fp32 whatever the setting."""
+    import torch
+
+    if getattr(device, "type", str(device)) != "cuda":
+        return None
+    chosen = AUTO_PRECISION if precision == "auto" else precision
+    if chosen == "bf16" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    torch.backends.cuda.matmul.allow_tf32 = True
+    return None

@@ -76,6 +76,11 @@ class Trainer:
         self.device = data.device
         self.G_plain, self.D_plain = _plain(generator), _plain(critic)
         self.conditional = self.G_plain.conditional
+        # The generated voices as a device tensor: indexing with a Python list
+        # would copy an index from the CPU at every step, which a CUDA graph
+        # cannot capture (measured on an H100: the capture failed for quick).
+        self.voice_index = torch.tensor(list(getattr(self.G_plain, "voices", ())), dtype=torch.long,
+                                        device=data.device)
         self.monophonic = self.G_plain.monophonic
         self.latent_shape = tuple(self.G_plain.latent_shape())
         self.autocast_dtype = autocast_dtype
@@ -155,9 +160,9 @@ class Trainer:
             loss = adversarial
             reconstruction = torch.zeros((), device=self.device)
             if self.conditional and self.reconstruction_weight > 0:
-                voices = list(self.G_plain.voices)
                 reconstruction = self.reconstruction_weight * self.reconstruction_scale * notes.reconstruction_loss(
-                    probs, b.frames[:, voices], b.onsets[:, voices], self.monophonic)
+                    probs, b.frames.index_select(1, self.voice_index),
+                    b.onsets.index_select(1, self.voice_index), self.monophonic)
                 loss = loss + reconstruction
             if self.parallel_penalty > 0:
                 voices = fake.shape[1] // 2  # sounding cells first, then onsets
