@@ -22,6 +22,7 @@ how it is tested before a GPU session.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -33,15 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 
-def build(cfg, batch_size: int, device, autocast, channels_last: bool, graph: bool = False):
+@functools.lru_cache(maxsize=None)
+def chorales(bars: int):
     from gan.data.corpus import Corpus
+
+    return Corpus.load(["chorale"], include_imports=False).segments(bars)
+
+
+def build(cfg, batch_size: int, device, autocast, channels_last: bool, graph: bool = False):
     from gan.data.roll import frames
     from gan.models import build_models
     from gan.models.pitch_window import PitchWindow
     from gan.training.steps import EagerIterations
     from gan.training.wgan import Trainer
 
-    full = Corpus.load(["chorale"], include_imports=False).segments(cfg.bars_per_sample)
+    full = chorales(cfg.bars_per_sample)
     window = PitchWindow.fit(full)
     monophonic = bool((frames(full).sum(-1) <= 1).all())
     torch.manual_seed(cfg.seed)
@@ -111,17 +118,20 @@ def main() -> int:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--iterations", type=int, default=10, help="timed iterations per variant")
     parser.add_argument("--rows", type=int, default=22, help="profiler rows printed")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="let cuDNN time its algorithms per shape first (training does not, yet)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
     from gan.config import preset
 
     device = torch.device(args.device)
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     cfg = preset(args.preset, "unet")
     bf16 = torch.bfloat16 if device.type != "cuda" or torch.cuda.is_bf16_supported() else None
     result: dict = {"preset": args.preset, "device": str(device), "torch": torch.__version__,
                     "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else "",
-                    "milliseconds_per_iteration": {}}
+                    "cudnn_benchmark": args.cudnn_benchmark, "milliseconds_per_iteration": {}}
     for batch in args.batch_sizes:
         timings = {}
         for dtype_name, dtype in (("fp32", None), ("bf16", bf16)):

@@ -139,7 +139,7 @@ SPECS: dict[str, FieldSpec] = {
         "(docs/bench/gpu.md). The CPU always computes in 32-bit floats.")),
     "cuda_graph": FieldSpec(int, 0, 1, label="Replay steps as a CUDA graph", help=(
         "NVIDIA GPUs only: 1 records a training step once and replays it "
-        "(up to 2.6 times faster steps for small models on an H100); 0 runs "
+        "(lab's steps ran 4 times faster on an H100: 27 instead of 117 ms); 0 runs "
         "every step the plain way (for comparisons, or if a GPU misbehaves).")),
 }
 
