@@ -187,7 +187,9 @@ def accompany(generator, melody: Melody, seeds: list[int] | tuple[int, ...] = (0
                 z = _latent(generator, seed).to(device)
                 z = z.repeat(len(starts), *([1] * (z.dim() - 1)))  # one latent for the whole take
                 probs = generator.probabilities(mel_frames, mel_onsets, z)
-                voices = _decide_blended(probs, generator.monophonic, starts, weights, padded_total)
+                voices = _decide_blended(probs, generator.monophonic, starts, weights, padded_total,
+                                         melody_state[:, offset:offset + size],
+                                         getattr(generator, "part_writing", None))
                 roll = np.zeros((4, padded_total, N_PITCHES), dtype=np.int8)
                 roll[1:, :, offset:offset + size] = voices
                 notes_back, lost = _back_to_melody_time(roll_to_notes(roll), pad, shift, total - pad)
@@ -204,9 +206,10 @@ def accompany(generator, melody: Melody, seeds: list[int] | tuple[int, ...] = (0
 
 
 def _decide_blended(probs, monophonic: bool, starts: list[int], weights: np.ndarray,
-                    total: int) -> np.ndarray:
+                    total: int, melody_state: np.ndarray | None = None, rules=None) -> np.ndarray:
     """The windows' note probabilities cross-faded into one take, then
-    turned into notes: (3, total, rows) note-state roll."""
+    turned into notes (written out by the model's ``rules`` against the
+    melody, gan.models.part_writing): (3, total, rows) note-state roll."""
     import torch
 
     from gan.models import notes as note_maps
@@ -224,7 +227,13 @@ def _decide_blended(probs, monophonic: bool, starts: list[int], weights: np.ndar
     blended = note_maps.NoteProbs(blend(probs.frames), blend(probs.onsets),
                               None if probs.rest is None else blend(probs.rest[..., None])[..., 0],
                               probs.pitch_logits, probs.onset_logits)
-    return note_maps.to_state(*note_maps.decide(blended, monophonic))[0].numpy()
+    voices = note_maps.to_state(*note_maps.decide(blended, monophonic))[0].numpy()
+    if rules is None or not monophonic or melody_state is None:
+        return voices
+    # the melody above the voices, as the rules look at every pair
+    piece = np.concatenate([melody_state[None], voices])[None]
+    onsets = blended.onsets[0, ..., 0].numpy()
+    return rules.apply(piece, blended.frames[0].numpy()[None], onsets[None], fixed=1)[0, 1:]
 
 
 def _pitch_rows(generator) -> tuple[int, int]:

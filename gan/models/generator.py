@@ -21,12 +21,16 @@ class Generator(nn.Module):
         self.pitch_window = window
         self.n_pitches = window.size
         self.monophonic = bool(monophonic)  # every voice a single line (all built-in genres)
+        # how pieces are written out (gan.models.part_writing): set at training
+        # from the real music, kept in checkpoints; None = the likeliest notes
+        self.part_writing = None
 
     def facts(self) -> dict[str, Any]:
         """What a checkpoint must keep to rebuild this model."""
         w = self.pitch_window
         return {"n_steps": self.n_steps, "pitch_offset": w.offset, "n_pitches": w.size,
-                "full_pitches": w.full, "monophonic": self.monophonic}
+                "full_pitches": w.full, "monophonic": self.monophonic,
+                "part_writing": self.part_writing.to_dict() if self.part_writing else None}
 
     def latent_shape(self) -> tuple[int, ...]:
         return (self.latent_size,)

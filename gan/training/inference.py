@@ -22,6 +22,9 @@ def load_generator(path: str | os.PathLike, device: str = "cpu"):
     G, _ = build_models(config, int(ckpt["n_steps"]), window, bool(ckpt.get("monophonic", False)))
     # the weight average writes the steadier music, when the run kept one
     G.load_state_dict(ckpt.get("generator_average") or ckpt["generator"])
+    from gan.models.part_writing import PartWriting
+
+    G.part_writing = PartWriting.from_dict(ckpt.get("part_writing"))
     return G.to(resolve_device(device)).eval(), config
 
 

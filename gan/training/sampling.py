@@ -38,7 +38,8 @@ def fixed_melody_indices(n_segments: int, n: int, seed: int) -> np.ndarray:
 
 
 def generate(generator, *, n: int | None = None, melody: np.ndarray | None = None,
-             seed: int = 0, latents=None, device=None, batch_size: int = 64) -> np.ndarray:
+             seed: int = 0, latents=None, device=None, batch_size: int = 64,
+             write_out: bool = True) -> np.ndarray:
     """Pieces as note-state rolls (n, 4, steps, pitches), int8 (gan.data.roll).
 
     Accompaniment U-Net: pass ``melody`` (n, steps, pitches) or (steps,
@@ -47,6 +48,12 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     its onsets, a bool roll counts each run of steps as one note. MuseGAN:
     pass ``n``. ``seed`` picks the latents (or pass ``latents``). The model
     is switched to eval mode and back.
+
+    ``write_out``: write the notes out with the rules the generator was
+    given at training (its ``part_writing``, from the real music: no
+    parallels the genre avoids, no unsure repeated notes;
+    gan.models.part_writing). False: the composer's likeliest notes as
+    they are (what the critic sees during training).
     """
     import torch
 
@@ -74,6 +81,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     if device is None:
         device = next(generator.parameters()).device
     z = latents if latents is not None else fixed_latents(generator, n, seed)
+    rules = getattr(generator, "part_writing", None) if write_out and generator.monophonic else None
     was_training = generator.training
     generator.eval()
     out = []
@@ -90,7 +98,11 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
                 voices = notes.to_state(*notes.decide(probs, generator.monophonic))
                 if conditional:
                     voices = torch.cat([mel[:, None], voices], 1)
-                out.append(voices.cpu().numpy())
+                pieces = voices.cpu().numpy()
+                if rules is not None:
+                    pieces = rules.apply(pieces, probs.frames.float().cpu().numpy(),
+                                         probs.onsets.float().cpu().numpy()[..., 0], int(conditional))
+                out.append(pieces)
     finally:
         generator.train(was_training)
     return window.expand(np.concatenate(out))

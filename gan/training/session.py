@@ -151,6 +151,10 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
     monophonic = bool((frames(data).sum(-1) <= 1).all())
     torch.manual_seed(config.seed)  # the models' initial weights
     G, D = build_models(config, n_steps, window, monophonic)
+    if config.part_writing and monophonic:
+        from gan.models.part_writing import PartWriting
+
+        G.part_writing = PartWriting.for_music(data)  # before the weight average copies G
     G, D = G.to(device), D.to(device)
     if device.type == "cuda":
         # cuDNN's tensor-core kernels work on channels-last images: in the

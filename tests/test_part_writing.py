@@ -1,0 +1,167 @@
+"""Writing notes out like the genre (gan.models.part_writing), on hand-made
+four-voice pieces with known parallels and repeated notes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from gan.evaluation.voice_leading import voice_leading_metrics
+from gan.models.part_writing import (FIFTH, OCTAVE, PartWriting, avoid_parallels, avoided,
+                                     hold_unsure_repeats)
+
+ROWS = 48
+
+
+def piece(*voices) -> np.ndarray:
+    """Note-state roll (4, steps, ROWS) from each voice's [(row, steps), ...]."""
+    steps = sum(d for _, d in voices[0])
+    roll = np.zeros((len(voices), steps, ROWS), dtype=np.int8)
+    for v, notes in enumerate(voices):
+        t = 0
+        for row, length in notes:
+            roll[v, t:t + length, row] = 1
+            roll[v, t, row] = 2
+            t += length
+    return roll
+
+
+def scores_for(roll: np.ndarray, fixed: int = 1, second: dict | None = None) -> np.ndarray:
+    """Log probabilities that like the written notes best and, where
+    ``second`` says (voice -> row), that row next; everything else less."""
+    n_voices, steps, _ = roll.shape
+    scores = np.full((n_voices - fixed, steps, ROWS), -20.0)
+    for v in range(fixed, n_voices):
+        pitch = (roll[v] > 0).argmax(-1)
+        scores[v - fixed, np.arange(steps), pitch] = -0.1
+        if second and v in second:
+            scores[v - fixed, :, second[v]] = -2.0
+    return scores
+
+
+def parallels(roll: np.ndarray, kind: str) -> float:
+    metrics = voice_leading_metrics(roll[None])
+    return float(sum(np.nansum(v) for k, v in metrics.items() if k.startswith(f"parallel_{kind}/")))
+
+
+# soprano, alto, tenor, bass: alto and tenor move up a step in parallel fifths
+SOPRANO = [(40, 8), (40, 8)]
+ALTO = [(35, 8), (37, 8)]
+TENOR = [(28, 8), (30, 8)]
+BASS = [(16, 8), (21, 8)]
+
+
+def test_an_inner_voice_gives_way_to_break_parallel_fifths():
+    roll = piece(SOPRANO, ALTO, TENOR, BASS)
+    assert parallels(roll, "fifths") > 0
+    out = avoid_parallels(roll[None], scores_for(roll, second={1: 33, 2: 32})[None])[0]
+    assert parallels(out, "fifths") == 0 and parallels(out, "octaves") == 0
+    assert np.array_equal(out[0], roll[0]) and np.array_equal(out[3], roll[3])  # melody, bass kept
+    # the alto (the upper inner voice) took the composer's second choice for its second note
+    assert (out[1, 8:] > 0).argmax(-1).tolist() == [33] * 8
+    assert np.array_equal(out[2], roll[2])
+    assert np.array_equal((out == 2).any(-1), (roll == 2).any(-1))  # the rhythm is untouched
+
+
+def test_the_melody_never_changes_the_bass_gives_way():
+    # melody and bass in parallel octaves (two octaves apart), inner voices still
+    roll = piece([(40, 8), (42, 8)], [(36, 16)], [(31, 16)], [(16, 8), (18, 8)])
+    assert parallels(roll, "octaves") > 0
+    out = avoid_parallels(roll[None], scores_for(roll, second={3: 14})[None])[0]
+    assert parallels(out, "octaves") == 0
+    assert np.array_equal(out[0], roll[0])
+    assert (out[3, 8:] > 0).argmax(-1).tolist() == [14] * 8
+
+
+def test_a_parallel_stays_when_the_composer_offers_no_other_note():
+    roll = piece(SOPRANO, ALTO, TENOR, BASS)
+    out = avoid_parallels(roll[None], scores_for(roll)[None], choices=1)[0]
+    assert np.array_equal(out, roll)
+
+
+def test_only_the_intervals_asked_for_are_rewritten():
+    roll = piece(SOPRANO, ALTO, TENOR, BASS)
+    out = avoid_parallels(roll[None], scores_for(roll, second={1: 33})[None], intervals=(OCTAVE,))[0]
+    assert np.array_equal(out, roll)
+
+
+def test_no_replacement_makes_a_repeated_note_or_a_crossing():
+    roll = piece(SOPRANO, ALTO, TENOR, BASS)
+    # the alto's only alternatives: its own previous pitch (a repeat), or above the soprano
+    scores = scores_for(roll)
+    scores[0, :, 35] = -1.0
+    scores[0, :, 44] = -1.5
+    scores[1, :, 26] = -3.0  # the tenor may go down instead
+    out = avoid_parallels(roll[None], scores[None])[0]
+    assert parallels(out, "fifths") == 0
+    assert np.array_equal(out[1], roll[1])  # the alto kept its note
+    assert (out[2, 8:] > 0).argmax(-1).tolist() == [26] * 8
+
+
+def test_genres_avoid_what_their_real_music_avoids():
+    assert avoided({FIFTH: 0.002, OCTAVE: 0.001}) == (OCTAVE, FIFTH)  # chorales
+    assert avoided({FIFTH: 0.004, OCTAVE: 0.18}) == (FIFTH,)  # quartets double in octaves
+
+
+def test_unsure_repeated_notes_are_held_on_sure_ones_and_new_pitches_kept():
+    # the alto strikes row 35 twice, the tenor repeats too; the bass moves
+    roll = piece([(40, 16)], [(35, 8), (35, 8)], [(28, 8), (28, 8)], [(16, 8), (19, 8)])
+    onset_probs = np.zeros((3, 16))
+    onset_probs[0, 8] = 0.6   # unsure: held on
+    onset_probs[1, 8] = 0.95  # sure: struck again
+    onset_probs[2, 8] = 0.1   # a new pitch: kept however unsure
+    out = hold_unsure_repeats(roll[None], onset_probs[None])[0]
+    assert out[1, 8, 35] == 1 and (out[1] == 2).sum() == 1
+    assert out[2, 8, 28] == 2 and out[3, 8, 19] == 2
+    assert np.array_equal(out > 0, roll > 0)  # the same pitches sound
+
+
+def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
+    from gan.config import preset
+    from gan.training.inference import load_generator
+    from gan.training.loop import train
+    from tests.test_train import synthetic_segments
+
+    data = synthetic_segments()
+    assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
+    assert PartWriting.from_dict(None) is None
+    cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1)
+    result = train(cfg, data, lambda e: None, run_dir=tmp_path / "on")
+    assert result.status == "completed", result.reason
+    model, _ = load_generator(tmp_path / "on" / "checkpoints" / "latest.pt")
+    assert model.part_writing == PartWriting.for_music(data)
+    result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
+    assert result.status == "completed", result.reason
+    model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")
+    assert model.part_writing is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
+    """Random lines (each voice in its own band, random steps) and random
+    composer scores: fewer parallels, the melody kept, onsets never move."""
+    rng = np.random.default_rng(seed)
+    n, steps = 24, 32
+    bands = [(30, 44), (22, 36), (14, 28), (0, 20)]
+    rolls = np.zeros((n, 4, steps, ROWS), dtype=np.int8)
+    for i in range(n):
+        for v, (lo, hi) in enumerate(bands):
+            t = 0
+            while t < steps:
+                length = int(rng.choice([2, 4, 8]))
+                row = int(rng.integers(lo, hi))
+                rolls[i, v, t:t + length, row] = 1
+                rolls[i, v, t, row] = 2
+                t += length
+    scores = np.log(rng.dirichlet(np.ones(ROWS), size=(n, 3, steps)))
+    out = avoid_parallels(rolls, scores)
+    assert parallels_all(out) < parallels_all(rolls)
+    assert np.array_equal((out == 2).any(-1), (rolls == 2).any(-1))
+    assert np.array_equal(out[:, 0], rolls[:, 0])
+
+
+def parallels_all(rolls: np.ndarray) -> float:
+    metrics = voice_leading_metrics(rolls)
+    return float(sum(np.nansum(v) for k, v in metrics.items() if k.startswith("parallel_")))
