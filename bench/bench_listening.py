@@ -1,11 +1,12 @@
 """Listening to what part writing changes (gan.models.part_writing).
 
 Takes a trained accompaniment model, lets it harmonise melodies it never
-saw (the held-out split) twice: the composer's likeliest notes as they are,
-and written out by the model's rules. Prints, per piece, how many notes
-changed and the parallels and repeated notes before and after; draws the
-first pieces as piano rolls (the changed notes outlined) and renders them
-with FluidSynth to WAV files for listening.
+saw (the held-out split) and 256 training melodies twice: the composer's
+likeliest notes as they are, and written out by the model's rules. Prints
+a table of the similarity index and the voice-leading measures (as
+bench_convergence.py reports them) for each, how many notes changed, and
+draws the pieces that changed most as piano rolls (the changed notes
+outlined) and renders them with FluidSynth to WAV files for listening.
 
     .venv/bin/python bench/bench_listening.py --checkpoint RUN/checkpoints/latest.pt \
         --png docs/bench/part_writing_rolls.png --wav-dir /tmp/listening
@@ -27,6 +28,31 @@ def count(rolls: np.ndarray, prefix: str) -> np.ndarray:
 
     metrics = voice_leading_metrics(rolls)
     return sum(np.nan_to_num(v) for k, v in metrics.items() if k.startswith(prefix))
+
+
+def table_rows(model, melodies: dict[str, np.ndarray], training: np.ndarray) -> list[str]:
+    """Markdown rows: index and voice-leading means, raw and written out."""
+    from gan.data.roll import VOICE_NAMES
+    from gan.evaluation.similarity import feature_keys, features, similarity_index
+    from gan.evaluation.voice_leading import METRICS, voice_leading_metrics
+    from gan.training.sampling import generate
+
+    reference, keys = features(training), feature_keys("unet", VOICE_NAMES)
+    rows = [f"| | index | {' | '.join(METRICS)} |", "|---" * (len(METRICS) + 2) + "|"]
+
+    def means(rolls):
+        metrics = voice_leading_metrics(rolls)
+        return [float(np.nanmean([np.nanmean(v) for k, v in metrics.items() if k.startswith(m + "/")]))
+                for m in METRICS]
+
+    for name, melody in melodies.items():
+        for write_out in (False, True):
+            rolls = generate(model, melody=melody, seed=0, write_out=write_out)
+            index = similarity_index(features(rolls), reference, keys)[0]
+            label = f"{len(melody)} {name} melodies, {'written out' if write_out else 'likeliest notes'}"
+            rows.append(f"| {label} | {index:.3f} | " + " | ".join(f"{v:.3f}" for v in means(rolls)) + " |")
+    rows.append("| real (training) | | " + " | ".join(f"{v:.3f}" for v in means(training)) + " |")
+    return rows
 
 
 def draw(pairs, path: Path) -> None:
@@ -79,6 +105,9 @@ def main() -> int:
     if model.part_writing is None:  # a checkpoint from before part writing
         model.part_writing = PartWriting.for_music(corpus.segments(4))
     print(f"rules: {model.part_writing}")
+    training = corpus.segments(4)
+    picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
+    print("\n".join(table_rows(model, {"unseen": unseen[:, 0], "training": picked[:, 0]}, training)))
     raw = generate(model, melody=unseen[:, 0], seed=0, write_out=False)
     written = generate(model, melody=unseen[:, 0], seed=0, write_out=True)
     changed = ((raw > 0) != (written > 0)).any(-1).sum((1, 2))  # voice-steps whose pitch moved

@@ -118,7 +118,8 @@ def _parallel(p: np.ndarray, a: int, b: int, t: int, intervals) -> bool:
     up, down = p[a, t] - p[a, s], p[b, t] - p[b, s]
     if up == 0 or np.sign(up) != np.sign(down):
         return False
-    return abs(p[a, s] - p[b, s]) % 12 in intervals and abs(p[a, t] - p[b, t]) % 12 in intervals
+    before, after = abs(p[a, s] - p[b, s]) % 12, abs(p[a, t] - p[b, t]) % 12
+    return before == after and after in intervals  # a fifth into an octave is no parallel
 
 
 def _fits(p: np.ndarray, v: int, start: int, end: int, q: int, intervals) -> bool:
