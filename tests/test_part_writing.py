@@ -141,10 +141,11 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
     """Random lines (each voice in its own band, random steps) and random
-    composer scores: fewer parallels, the melody kept, onsets never move."""
+    composer scores: no piece gains a parallel, the pieces together lose
+    some, the melody is kept and onsets never move."""
     rng = np.random.default_rng(seed)
-    n, steps = 24, 32
-    bands = [(30, 44), (22, 36), (14, 28), (0, 20)]
+    n, steps = 48, 32
+    bands = [(32, 46), (22, 34), (12, 24), (0, 14)]
     rolls = np.zeros((n, 4, steps, ROWS), dtype=np.int8)
     for i in range(n):
         for v, (lo, hi) in enumerate(bands):
@@ -156,15 +157,16 @@ def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
                 rolls[i, v, t, row] = 2
                 t += length
     scores = np.log(rng.dirichlet(np.ones(ROWS), size=(n, 3, steps)))
-    out = avoid_parallels(rolls, scores)
-    assert parallels_all(out) < parallels_all(rolls)
+    out = avoid_parallels(rolls, scores, choices=ROWS)
+    before, after = per_piece_parallels(rolls), per_piece_parallels(out)
+    assert (after <= before).all() and after.sum() < before.sum()
     assert np.array_equal((out == 2).any(-1), (rolls == 2).any(-1))
     assert np.array_equal(out[:, 0], rolls[:, 0])
 
 
-def parallels_all(rolls: np.ndarray) -> float:
+def per_piece_parallels(rolls: np.ndarray) -> np.ndarray:
     metrics = voice_leading_metrics(rolls)
-    return float(sum(np.nansum(v) for k, v in metrics.items() if k.startswith("parallel_")))
+    return sum(np.nan_to_num(v) for k, v in metrics.items() if k.startswith("parallel_"))
 
 
 def test_a_fifth_moving_into_an_octave_is_left_alone():
@@ -175,3 +177,15 @@ def test_a_fifth_moving_into_an_octave_is_left_alone():
     assert parallels(roll, "fifths") == 0 and parallels(roll, "octaves") == 0
     out = avoid_parallels(roll[None], scores_for(roll, second={3: 26})[None])[0]
     assert np.array_equal(out, roll)
+
+
+def test_a_replacement_never_doubles_a_neighbour_in_unison():
+    """The alto's second choice would sound in unison with the tenor's next
+    note while it holds: refused (seen in a generated chorale's rolls), so
+    the tenor's own second choice breaks the fifths instead."""
+    roll = piece(SOPRANO, [(35, 8), (37, 8)], [(28, 8), (30, 4), (33, 4)], BASS)
+    scores = scores_for(roll, second={1: 33, 2: 26})
+    out = avoid_parallels(roll[None], scores[None])[0]
+    assert parallels(out, "fifths") == 0
+    assert np.array_equal(out[1], roll[1])
+    assert (out[2, 8:12] > 0).argmax(-1).tolist() == [26] * 4

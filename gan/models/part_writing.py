@@ -8,7 +8,7 @@ quantity moves probabilities, not every last decision. So, as a chorale
 student would, the decoder checks each pair of voices as the piece goes
 and, where two voices move in parallel fifths or octaves, gives one of them
 the composer's next choice that breaks the parallel without making another
-one, a repeated note or a crossing with its neighbours. An inner voice
+one, a repeated note, or a crossing or unison with its neighbours. An inner voice
 gives way first, then the bass; the melody (a given voice) never changes.
 Where no such note exists the parallel stays.
 
@@ -124,14 +124,16 @@ def _parallel(p: np.ndarray, a: int, b: int, t: int, intervals) -> bool:
 
 def _fits(p: np.ndarray, v: int, start: int, end: int, q: int, intervals) -> bool:
     """Pitch q for voice v's note over steps start..end (inclusive) makes
-    no parallel on the way in or out, no repeated note, no crossing."""
+    no parallel on the way in or out, no repeated note, and no crossing
+    or unison with a neighbouring voice while it sounds."""
     voices, steps = p.shape
     if (start > 0 and p[v, start - 1] == q) or (end + 1 < steps and p[v, end + 1] == q):
         return False  # a repeated note
-    above = p[v - 1, start] if v > 0 else -1
-    below = p[v + 1, start] if v + 1 < voices else -1
-    if (above >= 0 and q > above) or (below >= 0 and q < below):
-        return False
+    span = slice(start, end + 1)
+    above = p[v - 1, span] if v > 0 else np.full(end + 1 - start, -1)
+    below = p[v + 1, span] if v + 1 < voices else np.full(end + 1 - start, -1)
+    if ((above >= 0) & (q >= above)).any() or ((below >= 0) & (q <= below)).any():
+        return False  # a crossing, or a unison with a neighbour (a voice lost to the ear)
     trial = p.copy()
     trial[v, start:end + 1] = q
     for t in range(start, min(steps, end + 2 + MAX_REST_STEPS)):
