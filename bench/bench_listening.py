@@ -102,8 +102,9 @@ def main() -> int:
     corpus, held = Corpus.load([args.genre], include_imports=False).split(0.1)
     unseen = held.segments(4)
     model, _ = load_generator(args.checkpoint)
-    if model.part_writing is None:  # a checkpoint from before part writing
-        model.part_writing = PartWriting.for_music(corpus.segments(4))
+    # the rules as this version derives them from the training music (a
+    # checkpoint may predate them, or hold an earlier version's)
+    model.part_writing = PartWriting.for_music(corpus.segments(4))
     print(f"rules: {model.part_writing}")
     training = corpus.segments(4)
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]

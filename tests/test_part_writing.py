@@ -1,5 +1,5 @@
 """Writing notes out like the genre (gan.models.part_writing), on hand-made
-four-voice pieces with known parallels and repeated notes."""
+four-voice pieces with known parallels."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
-from gan.models.part_writing import (FIFTH, OCTAVE, PartWriting, avoid_parallels, avoided,
-                                     hold_unsure_repeats)
+from gan.models.part_writing import FIFTH, OCTAVE, PartWriting, avoid_parallels, avoided
 
 ROWS = 48
 
@@ -103,19 +102,6 @@ def test_no_replacement_makes_a_repeated_note_or_a_crossing():
 def test_genres_avoid_what_their_real_music_avoids():
     assert avoided({FIFTH: 0.002, OCTAVE: 0.001}) == (OCTAVE, FIFTH)  # chorales
     assert avoided({FIFTH: 0.004, OCTAVE: 0.18}) == (FIFTH,)  # quartets double in octaves
-
-
-def test_unsure_repeated_notes_are_held_on_sure_ones_and_new_pitches_kept():
-    # the alto strikes row 35 twice, the tenor repeats too; the bass moves
-    roll = piece([(40, 16)], [(35, 8), (35, 8)], [(28, 8), (28, 8)], [(16, 8), (19, 8)])
-    onset_probs = np.zeros((3, 16))
-    onset_probs[0, 8] = 0.6   # unsure: held on
-    onset_probs[1, 8] = 0.95  # sure: struck again
-    onset_probs[2, 8] = 0.1   # a new pitch: kept however unsure
-    out = hold_unsure_repeats(roll[None], onset_probs[None])[0]
-    assert out[1, 8, 35] == 1 and (out[1] == 2).sum() == 1
-    assert out[2, 8, 28] == 2 and out[3, 8, 19] == 2
-    assert np.array_equal(out > 0, roll > 0)  # the same pitches sound
 
 
 def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):

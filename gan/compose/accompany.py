@@ -232,8 +232,7 @@ def _decide_blended(probs, monophonic: bool, starts: list[int], weights: np.ndar
         return voices
     # the melody above the voices, as the rules look at every pair
     piece = np.concatenate([melody_state[None], voices])[None]
-    onsets = blended.onsets[0, ..., 0].numpy()
-    return rules.apply(piece, blended.frames[0].numpy()[None], onsets[None], fixed=1)[0, 1:]
+    return rules.apply(piece, blended.frames[0].numpy()[None], fixed=1)[0, 1:]
 
 
 def _pitch_rows(generator) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Writing out the composer's notes as the genre's own players would.
+"""Writing out the composer's notes without the parallels the genre avoids.
 
 The composer gives, for every generated voice and step, how likely each
 pitch is; ``notes.decide`` takes the likeliest. Trained with a penalty on
@@ -18,17 +18,13 @@ chorales: 0.002 and 0.001 per bar per voice pair) has them avoided; one
 whose pieces double lines in octaves all the time (string quartets: 0.18)
 keeps them.
 
-Repeated notes: the composer re-struck the pitch it was already holding
-1.6 times as often as Bach (23 % of its notes against 14 %), mostly where
-it was unsure a new note starts at all. A re-strike of the same pitch is
-kept only where the composer is at least ``SURE_REPEAT`` sure of the
-onset; otherwise the note is held on. A new pitch needs no such certainty.
+Repeated notes were tried too (the composer re-strikes the pitch it holds
+1.6 times as often as Bach): holding unsure re-strikes on helped one model
+and hurt another, depending on how sure each was of its onsets, so the
+rhythm is left as the composer wrote it (docs/bench/gan.md).
 
-Measured on 94 unseen chorale melodies with the final model of a `quick`
-run (docs/bench/gan.md): parallel fifths and octaves 0.014 / 0.015 per
-bar per pair -> 0, repeated notes 0.230 -> 0.156 (Bach 0.141), similarity
-index 0.894 -> 0.921. Only the decoding changes: training, the critic and
-the rhythm of new pitches are untouched.
+Only the writing-out changes: training, the critic and the rhythm are
+untouched. docs/bench/gan.md has the measurements.
 """
 
 from __future__ import annotations
@@ -44,7 +40,6 @@ from gan.evaluation.voice_leading import MAX_REST_STEPS
 FIFTH, OCTAVE = 7, 0  # pitch-class intervals between the upper and the lower voice
 NAMES = {FIFTH: "fifths", OCTAVE: "octaves"}
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
-SURE_REPEAT = 0.9  # onset probability a re-strike of the same pitch needs
 
 
 @dataclass(frozen=True)
@@ -52,49 +47,48 @@ class PartWriting:
     """The rules a generator's notes are written out with (kept in its checkpoint)."""
 
     avoid: tuple[int, ...] = (FIFTH, OCTAVE)
-    sure_repeat: float = SURE_REPEAT
 
     @classmethod
     def for_music(cls, rolls: np.ndarray) -> "PartWriting":
         return cls(avoid=avoided(real_rates(rolls)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"avoid": list(self.avoid), "sure_repeat": self.sure_repeat}
+        return {"avoid": list(self.avoid)}
 
     @classmethod
     def from_dict(cls, facts: dict[str, Any] | None) -> "PartWriting | None":
         if not facts:
             return None
-        return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())),
-                   sure_repeat=float(facts.get("sure_repeat", SURE_REPEAT)))
+        return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())))
 
-    def apply(self, pieces: np.ndarray, pitch_probs: np.ndarray, onset_probs: np.ndarray,
-              fixed: int) -> np.ndarray:
+    def apply(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
         """``pieces`` (n, voices, steps, pitches) note-state rolls decided
-        from ``pitch_probs`` (n, voices - fixed, steps, pitches) and
-        ``onset_probs`` (n, voices - fixed, steps): rewritten by the rules."""
-        held = hold_unsure_repeats(pieces, onset_probs, fixed, self.sure_repeat)
+        from ``pitch_probs`` (n, voices - fixed, steps, pitches), the
+        composer's probabilities of each pitch: rewritten by the rules."""
         scores = np.log(np.clip(pitch_probs, 1e-9, None))
-        return avoid_parallels(held, scores, fixed, self.avoid)
+        return avoid_parallels(pieces, scores, fixed, self.avoid)
 
 
 def avoided(real_rates: dict[int, float]) -> tuple[int, ...]:
     """The intervals to avoid: those the real music writes in parallel
     less than ``RARE`` times per bar per voice pair."""
-    return tuple(sorted(i for i, rate in real_rates.items() if rate < RARE))
+    return tuple(sorted(i for i in NAMES if real_rates.get(i, 1.0) < RARE))
 
 
 def real_rates(rolls: np.ndarray) -> dict[int, float]:
-    """Parallel fifths and octaves per bar per voice pair in note-state
-    rolls (n, voices, steps, pitches), as gan.evaluation.voice_leading counts."""
+    """Parallel fifths and octaves per bar per voice pair (keys FIFTH,
+    OCTAVE) in note-state rolls (n, voices, steps, pitches), as
+    gan.evaluation.voice_leading counts them."""
     from gan.evaluation.voice_leading import voice_leading_metrics
 
     metrics = voice_leading_metrics(rolls)
-    rate = {}
-    for interval, name in NAMES.items():
-        values = [np.nanmean(v) for k, v in metrics.items() if k.startswith(f"parallel_{name}/")]
-        rate[interval] = float(np.nanmean(values)) if values else 0.0
-    return rate
+
+    def mean(prefix: str, default: float) -> float:
+        values = [np.nanmean(v) for k, v in metrics.items() if k.startswith(prefix)]
+        values = [v for v in values if np.isfinite(v)]
+        return float(np.mean(values)) if values else default
+
+    return {interval: mean(f"parallel_{name}/", 0.0) for interval, name in NAMES.items()}
 
 
 def _pitches(state: np.ndarray) -> np.ndarray:
@@ -157,23 +151,6 @@ def _give_way(p, onsets, scores, fixed, a, b, t, intervals, choices) -> bool:
                 p[v, t:end + 1] = q
                 return True
     return False
-
-
-def hold_unsure_repeats(state: np.ndarray, onset_probs: np.ndarray, fixed: int = 1,
-                        sure: float = SURE_REPEAT) -> np.ndarray:
-    """A copy of ``state`` where a generated note that repeats the pitch
-    sounding just before it, with an onset probability under ``sure``,
-    becomes part of the note before (held on instead of re-struck)."""
-    out = state.copy()
-    voices = out[:, fixed:]
-    sounding = voices > 0
-    pitch = np.where(sounding.any(-1), sounding.argmax(-1), -1)  # (n, v, T)
-    before = np.concatenate([np.full_like(pitch[..., :1], -1), pitch[..., :-1]], -1)
-    onset = (voices == 2).any(-1)
-    hold = onset & (pitch >= 0) & (pitch == before) & (onset_probs < sure)
-    n, v, t = np.nonzero(hold)
-    voices[n, v, t, pitch[n, v, t]] = 1
-    return out
 
 
 def avoid_parallels(state: np.ndarray, scores: np.ndarray, fixed: int = 1,

@@ -51,7 +51,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
 
     ``write_out``: write the notes out with the rules the generator was
     given at training (its ``part_writing``, from the real music: no
-    parallels the genre avoids, no unsure repeated notes;
+    parallel fifths or octaves where the genre avoids them;
     gan.models.part_writing). False: the composer's likeliest notes as
     they are (what the critic sees during training).
     """
@@ -100,8 +100,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
                     voices = torch.cat([mel[:, None], voices], 1)
                 pieces = voices.cpu().numpy()
                 if rules is not None:
-                    pieces = rules.apply(pieces, probs.frames.float().cpu().numpy(),
-                                         probs.onsets.float().cpu().numpy()[..., 0], int(conditional))
+                    pieces = rules.apply(pieces, probs.frames.float().cpu().numpy(), int(conditional))
                 out.append(pieces)
     finally:
         generator.train(was_training)
