@@ -175,3 +175,13 @@ def test_a_replacement_never_doubles_a_neighbour_in_unison():
     assert parallels(out, "fifths") == 0
     assert np.array_equal(out[1], roll[1])
     assert (out[2, 8:12] > 0).argmax(-1).tolist() == [26] * 4
+
+
+def test_with_no_given_melody_the_top_voice_gives_way_last():
+    """MuseGAN writes all four voices: soprano and alto in parallel octaves,
+    both free to change, and the alto does."""
+    roll = piece([(40, 8), (42, 8)], [(28, 8), (30, 8)], [(22, 16)], [(10, 16)])
+    assert parallels(roll, "octaves") > 0
+    out = avoid_parallels(roll[None], scores_for(roll, fixed=0, second={0: 43, 1: 31})[None], fixed=0)[0]
+    assert parallels(out, "octaves") == 0
+    assert np.array_equal(out[0], roll[0]) and (out[1, 8:] > 0).argmax(-1).tolist() == [31] * 8

@@ -9,7 +9,8 @@ student would, the decoder checks each pair of voices as the piece goes
 and, where two voices move in parallel fifths or octaves, gives one of them
 the composer's next choice that breaks the parallel without making another
 one, a repeated note, or a crossing or unison with its neighbours. An inner voice
-gives way first, then the bass; the melody (a given voice) never changes.
+gives way first, then the bass, then the top voice of a piece written
+from noise (MuseGAN); a given melody never changes.
 Where no such note exists the parallel stays.
 
 Which intervals are avoided comes from the real music (``avoided``): a
@@ -139,8 +140,10 @@ def _fits(p: np.ndarray, v: int, start: int, end: int, q: int, intervals) -> boo
 
 def _give_way(p, onsets, scores, fixed, a, b, t, intervals, choices) -> bool:
     voices = p.shape[0]
-    # an inner voice first, then the bass; never a given voice (the melody)
-    order = sorted((v for v in (a, b) if v >= fixed), key=lambda v: (v == voices - 1, v))
+    # an inner voice first, then the bass, then the top voice; never a given
+    # voice (the melody the accompaniment model was handed)
+    order = sorted((v for v in (a, b) if v >= fixed),
+                   key=lambda v: (2 if v == 0 else 1 if v == voices - 1 else 0, v))
     for v in order:
         end = t
         while end + 1 < p.shape[1] and p[v, end + 1] == p[v, t] and not onsets[v, end + 1]:
