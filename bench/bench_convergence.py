@@ -132,7 +132,7 @@ def voice_leading_table(checkpoint: Path, melodies_from, training, seed: int,
                         n: int = 256) -> dict[str, tuple[float, float]]:
     """Each voice-leading metric (mean over voices or pairs) of pieces the
     final model writes, beside the real training music's."""
-    from gan.evaluation.voice_leading import METRICS, voice_leading_metrics
+    from gan.evaluation.voice_leading import metric_means, voice_leading_metrics
     from gan.training.inference import generate, load_generator
 
     model, _ = load_generator(checkpoint)
@@ -142,13 +142,8 @@ def voice_leading_table(checkpoint: Path, melodies_from, training, seed: int,
         generated = generate(model, melody=melodies_from[pick][:, 0], seed=seed)
     else:
         generated = generate(model, n=len(pick), seed=seed)
-    gen, real = voice_leading_metrics(generated), voice_leading_metrics(training)
-    table = {}
-    for metric in METRICS:
-        keys = [k for k in gen if k.startswith(metric + "/")]
-        table[metric] = (float(np.nanmean([np.nanmean(gen[k]) for k in keys])),
-                         float(np.nanmean([np.nanmean(real[k]) for k in keys])))
-    return table
+    gen, real = (metric_means(voice_leading_metrics(rolls)) for rolls in (generated, training))
+    return {metric: (gen[metric], real[metric]) for metric in gen}
 
 
 if __name__ == "__main__":

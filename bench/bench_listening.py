@@ -34,16 +34,18 @@ def table_rows(model, melodies: dict[str, np.ndarray], training: np.ndarray) -> 
     """Markdown rows: index and voice-leading means, raw and written out."""
     from gan.data.roll import VOICE_NAMES
     from gan.evaluation.similarity import feature_keys, features, similarity_index
-    from gan.evaluation.voice_leading import METRICS, voice_leading_metrics
+    from gan.evaluation.voice_leading import (
+        METRICS,
+        metric_means,
+        voice_leading_metrics,
+    )
     from gan.training.sampling import generate
 
     reference, keys = features(training), feature_keys("unet", VOICE_NAMES)
     rows = [f"| | index | {' | '.join(METRICS)} |", "|---" * (len(METRICS) + 2) + "|"]
 
     def means(rolls):
-        metrics = voice_leading_metrics(rolls)
-        return [float(np.nanmean([np.nanmean(v) for k, v in metrics.items() if k.startswith(m + "/")]))
-                for m in METRICS]
+        return list(metric_means(voice_leading_metrics(rolls)).values())
 
     for name, melody in melodies.items():
         for write_out in (False, True):

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
-from gan.models.part_writing import FIFTH, OCTAVE, PartWriting, avoid_parallels, avoided
+from gan.models.part_writing import (
+    FIFTH,
+    OCTAVE,
+    PartWriting,
+    avoid_parallels,
+    avoided,
+    parallel_at,
+    pitch_lines,
+)
 
 ROWS = 48
 
@@ -124,13 +132,9 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert model.part_writing is None
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
-    """Random lines (each voice in its own band, random steps) and random
-    composer scores: no piece gains a parallel, the pieces together lose
-    some, the melody is kept and onsets never move."""
+def random_pieces(seed: int, n: int = 48, steps: int = 32) -> np.ndarray:
+    """Random lines, each voice in its own band, notes of 2, 4 or 8 steps."""
     rng = np.random.default_rng(seed)
-    n, steps = 48, 32
     bands = [(32, 46), (22, 34), (12, 24), (0, 14)]
     rolls = np.zeros((n, 4, steps, ROWS), dtype=np.int8)
     for i in range(n):
@@ -142,12 +146,37 @@ def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
                 rolls[i, v, t:t + length, row] = 1
                 rolls[i, v, t, row] = 2
                 t += length
-    scores = np.log(rng.dirichlet(np.ones(ROWS), size=(n, 3, steps)))
+    return rolls
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_pieces_lose_their_avoided_parallels_and_keep_their_rhythm(seed):
+    """Random lines and random composer scores: no piece gains a parallel,
+    the pieces together lose some, the melody is kept and onsets never move."""
+    rolls = random_pieces(seed)
+    rng = np.random.default_rng(seed)
+    scores = np.log(rng.dirichlet(np.ones(ROWS), size=(len(rolls), 3, rolls.shape[2])))
     out = avoid_parallels(rolls, scores, choices=ROWS)
     before, after = per_piece_parallels(rolls), per_piece_parallels(out)
     assert (after <= before).all() and after.sum() < before.sum()
     assert np.array_equal((out == 2).any(-1), (rolls == 2).any(-1))
     assert np.array_equal(out[:, 0], rolls[:, 0])
+
+
+@pytest.mark.parametrize("intervals,kinds", [((FIFTH,), ("fifths",)), ((OCTAVE,), ("octaves",)),
+                                             ((FIFTH, OCTAVE), ("fifths", "octaves"))])
+def test_the_step_by_step_check_counts_what_the_metric_counts(intervals, kinds):
+    """The rewriting finds parallels one step at a time; the metric counts
+    them for whole pieces (gan.evaluation.voice_leading). The two must agree,
+    or the rules rewrite what is no parallel (as a fifth moving into an
+    octave once was) or miss what the metric counts."""
+    rolls = random_pieces(3, n=64)
+    bars = rolls.shape[2] // 16
+    for roll in rolls:
+        p = pitch_lines(roll)
+        found = sum(parallel_at(p, a, b, t, intervals)
+                    for a in range(4) for b in range(a + 1, 4) for t in range(1, p.shape[1]))
+        assert found == round(sum(parallels(roll, kind) for kind in kinds) * bars)
 
 
 def per_piece_parallels(rolls: np.ndarray) -> np.ndarray:

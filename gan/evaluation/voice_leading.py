@@ -201,6 +201,19 @@ def metric_of(key: str) -> str:
 PAIR_METRICS = ("parallel_fifths", "parallel_octaves", "voice_crossings")
 
 
+def metric_means(per_piece: dict[str, np.ndarray]) -> dict[str, float]:
+    """Each metric of ``METRICS``: its mean over pieces for every voice or
+    pair, then the mean of those (undefined ones left out; NaN when none
+    is defined). The pair totals of ``pair_totals`` are not counted."""
+    out = {}
+    for metric in METRICS:
+        means = [float(np.nanmean(v)) for k, v in per_piece.items()
+                 if metric_of(k) == metric and np.isfinite(v).any()
+                 and not (metric in PAIR_METRICS and k.endswith("/all"))]
+        out[metric] = float(np.mean(means)) if means else float("nan")
+    return out
+
+
 def pair_totals(per_piece: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """``"<metric>/all"``: the per-pair metrics summed over the pairs that
     sound together (e.g. all parallel fifths per bar), one line per metric

@@ -36,10 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from gan.evaluation.voice_leading import MAX_REST_STEPS
+from gan.evaluation.voice_leading import FIFTH, MAX_REST_STEPS, OCTAVE
 
-FIFTH, OCTAVE = 7, 0  # pitch-class intervals between the upper and the lower voice
-NAMES = {FIFTH: "fifths", OCTAVE: "octaves"}
+NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
 
 
@@ -50,14 +49,14 @@ class PartWriting:
     avoid: tuple[int, ...] = (FIFTH, OCTAVE)
 
     @classmethod
-    def for_music(cls, rolls: np.ndarray) -> "PartWriting":
+    def for_music(cls, rolls: np.ndarray) -> PartWriting:
         return cls(avoid=avoided(real_rates(rolls)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"avoid": list(self.avoid)}
 
     @classmethod
-    def from_dict(cls, facts: dict[str, Any] | None) -> "PartWriting | None":
+    def from_dict(cls, facts: dict[str, Any] | None) -> PartWriting | None:
         if not facts:
             return None
         return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())))
@@ -80,29 +79,26 @@ def real_rates(rolls: np.ndarray) -> dict[int, float]:
     """Parallel fifths and octaves per bar per voice pair (keys FIFTH,
     OCTAVE) in note-state rolls (n, voices, steps, pitches), as
     gan.evaluation.voice_leading counts them."""
-    from gan.evaluation.voice_leading import voice_leading_metrics
+    from gan.evaluation.voice_leading import metric_means, voice_leading_metrics
 
-    metrics = voice_leading_metrics(rolls)
-
-    def mean(prefix: str, default: float) -> float:
-        values = [np.nanmean(v) for k, v in metrics.items() if k.startswith(prefix)]
-        values = [v for v in values if np.isfinite(v)]
-        return float(np.mean(values)) if values else default
-
-    return {interval: mean(f"parallel_{name}/", 0.0) for interval, name in NAMES.items()}
+    means = metric_means(voice_leading_metrics(rolls))
+    # no two voices ever sounding together: none counted
+    return {interval: 0.0 if np.isnan(means[metric]) else means[metric]
+            for interval, metric in NAMES.items()}
 
 
-def _pitches(state: np.ndarray) -> np.ndarray:
+def pitch_lines(state: np.ndarray) -> np.ndarray:
     """(voices, steps) sounding pitch row, -1 for silence (monophonic voices)."""
     sounding = state > 0
     return np.where(sounding.any(-1), sounding.argmax(-1), -1)
 
 
-def _parallel(p: np.ndarray, a: int, b: int, t: int, intervals) -> bool:
+def parallel_at(p: np.ndarray, a: int, b: int, t: int, intervals) -> bool:
     """Voices a (upper) and b, both sounding at step t, reach it by similar
     motion from their last sonority (a rest of at most MAX_REST_STEPS
     between) and stand an avoided interval class apart before and after:
-    the parallels gan.evaluation.voice_leading counts."""
+    the parallels gan.evaluation.voice_leading counts, one step at a time
+    (tests/test_part_writing.py checks that the two count alike)."""
     if p[a, t] < 0 or p[b, t] < 0:
         return False
     s = t - 1
@@ -133,7 +129,7 @@ def _fits(p: np.ndarray, v: int, start: int, end: int, q: int, intervals) -> boo
     trial[v, start:end + 1] = q
     for t in range(start, min(steps, end + 2 + MAX_REST_STEPS)):
         for other in range(voices):
-            if other != v and _parallel(trial, min(v, other), max(v, other), t, intervals):
+            if other != v and parallel_at(trial, min(v, other), max(v, other), t, intervals):
                 return False
     return True
 
@@ -172,13 +168,13 @@ def avoid_parallels(state: np.ndarray, scores: np.ndarray, fixed: int = 1,
         return state
     out = state.copy()
     for i in range(len(out)):
-        p = _pitches(out[i])
+        p = pitch_lines(out[i])
         onsets = (out[i] == 2).any(-1)
         changed = False
         voices, steps = p.shape
         for t in range(1, steps):
             for a, b in itertools.combinations(range(voices), 2):
-                if _parallel(p, a, b, t, intervals):
+                if parallel_at(p, a, b, t, intervals):
                     changed |= _give_way(p, onsets, scores[i], fixed, a, b, t, intervals, choices)
         if changed:
             rows = np.arange(out.shape[-1])

@@ -23,8 +23,9 @@ import itertools
 import torch
 import torch.nn.functional as F
 
+from gan.evaluation.voice_leading import FIFTH, OCTAVE
+
 MAX_MOVE = 12  # semitones; a parallel by a larger leap is rare and still a leap
-FIFTH, OCTAVE = 7, 0
 
 
 def parallels_per_bar(frames: torch.Tensor, steps_per_bar: int = 16) -> torch.Tensor:
