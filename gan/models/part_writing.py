@@ -52,6 +52,12 @@ class PartWriting:
     def for_music(cls, rolls: np.ndarray) -> PartWriting:
         return cls(avoid=avoided(real_rates(rolls)))
 
+    @classmethod
+    def for_measured(cls, per_piece: dict[str, np.ndarray]) -> PartWriting:
+        """From the real music's voice-leading metrics, already measured
+        (gan.evaluation.similarity.features, as the job's scorer holds them)."""
+        return cls(avoid=avoided(rates_of(per_piece)))
+
     def to_dict(self) -> dict[str, Any]:
         return {"avoid": list(self.avoid)}
 
@@ -79,9 +85,16 @@ def real_rates(rolls: np.ndarray) -> dict[int, float]:
     """Parallel fifths and octaves per bar per voice pair (keys FIFTH,
     OCTAVE) in note-state rolls (n, voices, steps, pitches), as
     gan.evaluation.voice_leading counts them."""
-    from gan.evaluation.voice_leading import metric_means, voice_leading_metrics
+    from gan.evaluation.voice_leading import voice_leading_metrics
 
-    means = metric_means(voice_leading_metrics(rolls))
+    return rates_of(voice_leading_metrics(rolls))
+
+
+def rates_of(per_piece: dict[str, np.ndarray]) -> dict[int, float]:
+    """``real_rates`` from the metrics per piece."""
+    from gan.evaluation.voice_leading import metric_means
+
+    means = metric_means(per_piece)
     # no two voices ever sounding together: none counted
     return {interval: 0.0 if np.isnan(means[metric]) else means[metric]
             for interval, metric in NAMES.items()}

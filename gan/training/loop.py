@@ -30,7 +30,7 @@ from gan.training.events import EventCallback, Notice, RunFinished, RunStarted, 
 from gan.training.checkpoint import DiskFull
 from gan.training.guards import Diverged, LossGuard
 from gan.training.session import (Session, check_data, read_checkpoint, set_cpu_threads,
-                                  set_learning_rates, start_session)
+                                  set_learning_rates, set_part_writing, start_session)
 from gan.training.steps import Cancelled, make_runner
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ def train(config: TrainConfig, data: np.ndarray, on_event: EventCallback,
     session = start_session(config, data, ranks, device, ckpt)
     evaluator = EpochEvaluator(session.G, data, config, eval_data=eval_data, sources=sources,
                                judge=judge) if ranks.is_main else None
+    if evaluator is not None:  # only the main rank writes pieces and checkpoints
+        set_part_writing(session, evaluator.reference)
     label = set_cpu_threads(session)
     if ranks.distributed:
         labels = distributed.gather(label, ranks)
