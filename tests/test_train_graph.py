@@ -18,7 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from gan.config import preset
 from gan.training import distributed
 from gan.training.checkpoint import load_checkpoint, save_checkpoint
-from gan.training.cuda_graph import GraphIterations, refusal, set_capturable
+from gan.training.cuda_graph import GraphIterations, refusal, optimizer_state_for_run
 from gan.training.events import EpochReport, Notice, RunFinished, StepStats
 from gan.training.loop import train
 from gan.training.session import start_session
@@ -104,7 +104,7 @@ def test_capturable_flag_follows_the_run_not_the_checkpoint(data, tmp_path):
     ckpt_path = tmp_path / "gpu_like" / "checkpoints" / "epoch_0001.pt"
     ckpt = load_checkpoint(ckpt_path)
     for key in ("opt_generator", "opt_critic"):  # as a CUDA graph run writes them
-        ckpt[key] = set_capturable(ckpt[key], True, fused=True, device=torch.device("cpu"))
+        ckpt[key] = optimizer_state_for_run(ckpt[key], True, fused=True, device=torch.device("cpu"))
         assert all(g["capturable"] and g["fused"] and isinstance(g["lr"], torch.Tensor)
                    for g in ckpt[key]["param_groups"])
     save_checkpoint(ckpt, ckpt_path)

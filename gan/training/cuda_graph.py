@@ -62,7 +62,7 @@ def refusal(config, device) -> str:
     return ""
 
 
-def set_capturable(optimizer_state: dict, capturable: bool, fused: bool = False,
+def optimizer_state_for_run(optimizer_state: dict, capturable: bool, fused: bool = False,
                    device=None) -> dict:
     """A copy of an optimiser's ``state_dict`` whose parameter groups say
     ``capturable`` and ``fused`` as this run needs, with the learning rate

@@ -139,7 +139,7 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
 
     from gan.models import build_models
     from gan.training import distributed
-    from gan.training.cuda_graph import set_capturable
+    from gan.training.cuda_graph import optimizer_state_for_run
     from gan.training.device import compute_dtype
     from gan.training.augment import shift_bounds
     from gan.training.ema import WeightAverage
@@ -187,8 +187,8 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         if average is not None:
             average.load_state_dict(ckpt.get("generator_average") or ckpt["generator"])
         D.load_state_dict(ckpt["critic"])
-        opt_g.load_state_dict(set_capturable(ckpt["opt_generator"], capturable, fused, device))
-        opt_d.load_state_dict(set_capturable(ckpt["opt_critic"], capturable, fused, device))
+        for opt, key in ((opt_g, "opt_generator"), (opt_d, "opt_critic")):
+            opt.load_state_dict(optimizer_state_for_run(ckpt[key], capturable, fused, device))
         rng.set_state(ckpt["rng"]["train"])
         torch.set_rng_state(ckpt["rng"]["torch_cpu"])
         session.epoch, session.step = int(ckpt["epoch"]), int(ckpt["step"])
