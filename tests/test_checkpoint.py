@@ -8,7 +8,12 @@ import pickle
 import pytest
 import torch
 
-from gan.training.checkpoint import load_checkpoint, point_latest, save_checkpoint
+from gan.training.checkpoint import (
+    load_checkpoint,
+    point_latest,
+    read_facts,
+    save_checkpoint,
+)
 
 
 class Payload:  # a pickled object in a file is what weights_only must refuse
@@ -50,6 +55,19 @@ def test_other_files_are_refused_by_name(tmp_path):
     pickled.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(ValueError):
         load_checkpoint(pickled)
+
+
+@pytest.mark.parametrize("damaged", [b"a.", b"R.", b"\x85.", b"h\x05."],
+                         ids=["append", "reduce", "tuple1", "get"])
+def test_damaged_pickle_streams_are_refused_not_crashed_on(tmp_path, damaged):
+    """Opcodes on an empty stack or an unknown memo key made torch's reader
+    raise IndexError or KeyError (the fault bench's random bytes hit one):
+    refused like any other unreadable file, by both readers."""
+    path = tmp_path / "damaged.pt"
+    path.write_bytes(damaged)
+    for reader in (load_checkpoint, read_facts):
+        with pytest.raises(ValueError, match="damaged.pt"):
+            reader(path)
 
 
 def test_a_failed_write_keeps_the_previous_file(tmp_path):
