@@ -1,8 +1,10 @@
 """Listening to what part writing changes (gan.models.part_writing).
 
 Takes a trained accompaniment model, lets it harmonise melodies it never
-saw (the held-out split) and 256 training melodies twice: the composer's
-likeliest notes as they are, and written out by the model's rules. Prints
+saw (the held-out split) and 256 training melodies three ways: the
+composer's likeliest notes as they are, with only the parallels rewritten,
+and written out by all the model's rules (re-struck notes' pitches given
+their onsets too, for a model trained with a reconstruction term). Prints
 a table of the similarity index and the voice-leading measures (as
 bench_convergence.py reports them) for each, how many notes changed, and
 draws the pieces that changed most as piano rolls (the changed notes
@@ -15,6 +17,7 @@ outlined) and renders them with FluidSynth to WAV files for listening.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -30,8 +33,11 @@ def count(rolls: np.ndarray, prefix: str) -> np.ndarray:
     return sum(np.nan_to_num(v) for k, v in metrics.items() if k.startswith(prefix))
 
 
-def table_rows(model, melodies: dict[str, np.ndarray], training: np.ndarray) -> list[str]:
-    """Markdown rows: index and voice-leading means, raw and written out."""
+def table_rows(model, melodies: dict[str, np.ndarray], training: np.ndarray,
+               ways: dict[str, object]) -> list[str]:
+    """Markdown rows: index and voice-leading means, for each way of writing
+    the notes out (``ways``: label -> PartWriting, or None for the
+    composer's likeliest notes)."""
     from gan.data.roll import VOICE_NAMES
     from gan.evaluation.similarity import feature_keys, features, similarity_index
     from gan.evaluation.voice_leading import (
@@ -47,12 +53,17 @@ def table_rows(model, melodies: dict[str, np.ndarray], training: np.ndarray) -> 
     def means(rolls):
         return list(metric_means(voice_leading_metrics(rolls)).values())
 
-    for name, melody in melodies.items():
-        for write_out in (False, True):
-            rolls = generate(model, melody=melody, seed=0, write_out=write_out)
-            index = similarity_index(features(rolls), reference, keys)[0]
-            label = f"{len(melody)} {name} melodies, {'written out' if write_out else 'likeliest notes'}"
-            rows.append(f"| {label} | {index:.3f} | " + " | ".join(f"{v:.3f}" for v in means(rolls)) + " |")
+    kept = model.part_writing
+    try:
+        for name, melody in melodies.items():
+            for way, rules in ways.items():
+                model.part_writing = rules
+                rolls = generate(model, melody=melody, seed=0, write_out=rules is not None)
+                index = similarity_index(features(rolls), reference, keys)[0]
+                rows.append(f"| {len(melody)} {name} melodies, {way} | {index:.3f} | "
+                            + " | ".join(f"{v:.3f}" for v in means(rolls)) + " |")
+    finally:
+        model.part_writing = kept
     rows.append("| real (training) | | " + " | ".join(f"{v:.3f}" for v in means(training)) + " |")
     return rows
 
@@ -103,14 +114,18 @@ def main() -> int:
 
     corpus, held = Corpus.load([args.genre], include_imports=False).split(0.1)
     unseen = held.segments(4)
-    model, _ = load_generator(args.checkpoint)
+    model, config = load_generator(args.checkpoint)
     # the rules as this version derives them from the training music (a
     # checkpoint may predate them, or hold an earlier version's)
-    model.part_writing = PartWriting.for_music(corpus.segments(4))
-    print(f"rules: {model.part_writing}")
     training = corpus.segments(4)
+    calibrated = model.conditional and config.reconstruction_weight > 0
+    model.part_writing = PartWriting.for_music(training, calibrated)
+    print(f"rules: {model.part_writing}")
+    ways = {"likeliest notes": None,
+            "parallels only": dataclasses.replace(model.part_writing, pitch_given_onset=False),
+            "written out": model.part_writing}
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
-    print("\n".join(table_rows(model, {"unseen": unseen[:, 0], "training": picked[:, 0]}, training)))
+    print("\n".join(table_rows(model, {"unseen": unseen[:, 0], "training": picked[:, 0]}, training, ways)))
     raw = generate(model, melody=unseen[:, 0], seed=0, write_out=False)
     written = generate(model, melody=unseen[:, 0], seed=0, write_out=True)
     changed = ((raw > 0) != (written > 0)).any(-1).sum((1, 2))  # voice-steps whose pitch moved
@@ -121,10 +136,9 @@ def main() -> int:
     for name, prefix in (("parallel fifths", "parallel_fifths/"), ("parallel octaves", "parallel_octaves/"),
                          ("repeated-note rate", "repeated_note_rate/")):
         print(f"  {name:38s} {count(raw, prefix).mean():.3f} -> {count(written, prefix).mean():.3f}")
-    real = corpus.segments(4)
-    print(f"  {'real chorales, same measures':38s} fifths {count(real, 'parallel_fifths/').mean():.3f}, "
-          f"octaves {count(real, 'parallel_octaves/').mean():.3f}, "
-          f"repeated {count(real, 'repeated_note_rate/').mean():.3f}")
+    print(f"  {'real chorales, same measures':38s} fifths {count(training, 'parallel_fifths/').mean():.3f}, "
+          f"octaves {count(training, 'parallel_octaves/').mean():.3f}, "
+          f"repeated {count(training, 'repeated_note_rate/').mean():.3f}")
     # the pieces that changed most are the ones worth hearing
     shown = np.argsort(-changed)[:args.pieces]
     if args.png:

@@ -132,11 +132,14 @@ SPECS: dict[str, FieldSpec] = {
     "log_every": FieldSpec(int, 1, 100_000, label="Log losses every N steps", help=(
         "Steps between loss read-outs. Reading losses costs a little time "
         "on a GPU.")),
-    "part_writing": FieldSpec(int, 0, 1, label="Avoid the genre's forbidden parallels", help=(
+    "part_writing": FieldSpec(int, 0, 1, label="Write notes out by the genre's rules", help=(
         "1: where two voices would move in parallel fifths or octaves and the "
         "genre's real music avoids them, one voice takes the composer's next "
-        "choice for that note (never the melody). Training is the same either "
-        "way. 0: the composer's likeliest notes, as they are.")),
+        "choice for that note (never the melody); with a reconstruction "
+        "weight, a re-struck note takes the pitch likeliest given that a new "
+        "note starts, so voices move where the genre moves instead of "
+        "repeating. Training is the same either way. 0: the composer's "
+        "likeliest notes, as they are.")),
     "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(
         "NVIDIA GPUs only. bf16: the models compute in 16-bit brain floats "
         "(autocast); fp32: in 32-bit floats, with the GPU's TF32 matrix units. "

@@ -121,6 +121,68 @@ def test_monophonic_notes_hold_one_pitch_and_start_where_asked():
     assert roll_to_notes(state[None].numpy()).tolist() == [[0, 0, 3, 25], [0, 4, 1, 27], [0, 5, 1, 27]]
 
 
+def test_a_restruck_note_takes_the_pitch_likeliest_given_its_onset():
+    """Steps 0-3 of pitch 2; at step 4 a new note is likely (0.7), and the
+    pitch of steps 4-7 is 0.5 the held pitch 2, 0.45 a step up (3). Over all
+    outcomes 2 wins (it holds the 0.3 chance of no new note too), so the
+    plain decision re-strikes 2; given that a note starts, 3 is likelier."""
+    T, P = 8, 5
+    p = torch.zeros(T, P)
+    p[0:4, 2] = 0.95
+    p[4:8, 2], p[4:8, 3] = 0.5, 0.45
+    rest = torch.full((T,), 0.05)
+    onsets = torch.full((T, 1), 0.05)
+    onsets[0], onsets[4] = 0.9, 0.7
+    probs = _probs(p, rest, onsets)
+
+    def pitches(given_onset):
+        sounding, starts = notes.decide(probs, monophonic=True, given_onset=given_onset)
+        return sounding[0, 0].int().argmax(-1).tolist(), starts[0, 0].any(-1).nonzero().flatten().tolist()
+
+    assert pitches(False) == ([2] * 8, [0, 4])  # a repeated note
+    assert pitches(True) == ([2] * 4 + [3] * 4, [0, 4])  # the voice moves; the rhythm is the same
+    p[4:8, 2], p[4:8, 3] = 0.9, 0.05  # sure of the repeat: it stays
+    probs = _probs(p, rest, onsets)
+    assert pitches(True) == ([2] * 8, [0, 4])
+    rest[3] = 0.9  # after a rest nothing was held: the plain choice
+    p[4:8, 2], p[4:8, 3] = 0.5, 0.45
+    probs = _probs(p, rest, onsets)
+    assert notes.decide(probs, True, True)[0][0, 0, 4:].int().argmax(-1).tolist() == [2] * 4
+
+
+def test_pitch_given_onset_matches_its_note_by_note_definition():
+    """Random batches: the vectorised choice equals a plain loop over each
+    voice's notes that takes prod(1 - onset) since the note's start off the
+    held pitch."""
+    torch.manual_seed(3)
+    n, v, T, P = 6, 3, 32, 7
+    frames = torch.softmax(torch.randn(n, v, T, P + 1) * 2, -1)
+    probs = notes.NoteProbs(frames[..., 1:], torch.rand(n, v, T, 1), frames[..., 0], frames, frames)
+    sounding, starts = notes.decide(probs, True, given_onset=True)
+    plain, _ = notes.decide(probs, True)
+    assert not torch.equal(sounding, plain)  # the case is not trivial
+    for i in range(n):
+        for k in range(v):
+            line = sounding[i, k].int().argmax(-1)
+            on = (probs.rest[i, k] < 0.5).tolist()
+            st = starts[i, k].any(-1).tolist()
+            held, t = -1, 0
+            while t < T:
+                if not on[t]:
+                    t, held = t + 1, -1
+                    continue
+                end = t
+                while end + 1 < T and on[end + 1] and not st[end + 1]:
+                    end += 1
+                sums = probs.frames[i, k, t:end + 1].clone()
+                if held >= 0:
+                    hold = torch.cumprod(1 - probs.onsets[i, k, t:end + 1, 0], 0)
+                    sums[:, held] = (sums[:, held] - hold).clamp(min=0)
+                expected = int(sums.sum(0).argmax())
+                assert line[t:end + 1].tolist() == [expected] * (end + 1 - t), (i, k, t)
+                held, t = expected, end + 1
+
+
 def test_polyphonic_notes_sound_every_likely_pitch():
     p = torch.zeros(4, 3)
     p[0:4, 0] = 0.9

@@ -121,11 +121,19 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     data = synthetic_segments()
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
+    both = PartWriting((FIFTH,), pitch_given_onset=True)
+    assert PartWriting.from_dict(both.to_dict()) == both
+    assert PartWriting.from_dict({"avoid": [FIFTH]}) == PartWriting((FIFTH,))  # an older checkpoint
     cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1)
     result = train(cfg, data, lambda e: None, run_dir=tmp_path / "on")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "on" / "checkpoints" / "latest.pt")
-    assert model.part_writing == PartWriting.for_music(data)
+    assert model.part_writing == PartWriting.for_music(data, calibrated=cfg.reconstruction_weight > 0)
+    critic_only = dataclasses.replace(cfg, reconstruction_weight=0.0)
+    result = train(critic_only, data, lambda e: None, run_dir=tmp_path / "critic_only")
+    assert result.status == "completed", result.reason
+    model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
+    assert model.part_writing.pitch_given_onset is False
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")

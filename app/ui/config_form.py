@@ -34,7 +34,7 @@ GROUPS = (
                        ("ema_decay", "Composer weight averaging (EMA decay)"),
                        ("lr_floor", "Final learning rate (share of the start)"),
                        ("beta1", "Adam beta1"), ("beta2", "Adam beta2")]),
-    ("Listening and measuring", [("part_writing", "Avoid the genre's forbidden parallels (1 = on)"),
+    ("Listening and measuring", [("part_writing", "Write notes out by the genre's rules (1 = on)"),
                                  ("samples_per_epoch", "Pieces saved per epoch"),
                                  ("metric_samples", "Pieces measured per epoch"),
                                  ("eval_share", "Pieces kept out to score (share)"),

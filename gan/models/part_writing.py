@@ -19,10 +19,15 @@ chorales: 0.002 and 0.001 per bar per voice pair) has them avoided; one
 whose pieces double lines in octaves all the time (string quartets: 0.18)
 keeps them.
 
-Repeated notes were tried too (the composer re-strikes the pitch it holds
-1.6 times as often as Bach): holding unsure re-strikes on helped one model
-and hurt another, depending on how sure each was of its onsets, so the
-rhythm is left as the composer wrote it (docs/bench/gan.md).
+Repeated notes: the composer re-struck the pitch it held 1.6 times as
+often as Bach (the bass 5 times), because a step's pitch probabilities
+count the chance of holding on for the held pitch. A model trained with a
+reconstruction term gives probabilities that mean what they say, so its
+re-struck notes take the pitch likeliest given that a note starts
+(``pitch_given_onset``, gan.models.notes.decide). A critic-only model's
+maps are not probabilities of anything, and there that hurt (docs/bench/gan.md).
+Holding unsure re-strikes on instead helped one model and hurt another,
+so the rhythm is left as the composer wrote it.
 
 Only the writing-out changes: training, the critic and the rhythm are
 untouched. docs/bench/gan.md has the measurements.
@@ -47,25 +52,31 @@ class PartWriting:
     """The rules a generator's notes are written out with (kept in its checkpoint)."""
 
     avoid: tuple[int, ...] = (FIFTH, OCTAVE)
+    # re-struck notes take the pitch likeliest given the onset: for models
+    # whose maps are probabilities (trained with a reconstruction term)
+    pitch_given_onset: bool = False
 
     @classmethod
-    def for_music(cls, rolls: np.ndarray) -> PartWriting:
-        return cls(avoid=avoided(real_rates(rolls)))
+    def for_music(cls, rolls: np.ndarray, calibrated: bool = False) -> PartWriting:
+        return cls(avoid=avoided(real_rates(rolls)), pitch_given_onset=bool(calibrated))
 
     @classmethod
-    def for_measured(cls, per_piece: dict[str, np.ndarray]) -> PartWriting:
+    def for_measured(cls, per_piece: dict[str, np.ndarray], calibrated: bool = False) -> PartWriting:
         """From the real music's voice-leading metrics, already measured
-        (gan.evaluation.similarity.features, as the job's scorer holds them)."""
-        return cls(avoid=avoided(rates_of(per_piece)))
+        (gan.evaluation.similarity.features, as the job's scorer holds them).
+        ``calibrated``: the model's maps are probabilities (see the class)."""
+        return cls(avoid=avoided(rates_of(per_piece)), pitch_given_onset=bool(calibrated))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"avoid": list(self.avoid)}
+        return {"avoid": list(self.avoid), "pitch_given_onset": self.pitch_given_onset}
 
     @classmethod
     def from_dict(cls, facts: dict[str, Any] | None) -> PartWriting | None:
         if not facts:
             return None
-        return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())))
+        # checkpoints written before pitch_given_onset keep their old notes
+        return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())),
+                   pitch_given_onset=bool(facts.get("pitch_given_onset", False)))
 
     def apply(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
         """``pieces`` (n, voices, steps, pitches) note-state rolls decided

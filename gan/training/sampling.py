@@ -51,8 +51,8 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
 
     ``write_out``: write the notes out with the rules the generator was
     given at training (its ``part_writing``, from the real music: no
-    parallel fifths or octaves where the genre avoids them;
-    gan.models.part_writing). False: the composer's likeliest notes as
+    parallel fifths or octaves where the genre avoids them, and re-struck
+    notes' pitches chosen given their onsets; gan.models.part_writing). False: the composer's likeliest notes as
     they are (what the critic sees during training).
     """
     import torch
@@ -82,6 +82,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
         device = next(generator.parameters()).device
     z = latents if latents is not None else fixed_latents(generator, n, seed)
     rules = getattr(generator, "part_writing", None) if write_out and generator.monophonic else None
+    given_onset = bool(rules is not None and rules.pitch_given_onset)
     was_training = generator.training
     generator.eval()
     out = []
@@ -95,7 +96,7 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
                     probs = generator.probabilities(mel_frames, mel_onsets, zb)
                 else:
                     probs = generator.probabilities(zb)
-                voices = notes.to_state(*notes.decide(probs, generator.monophonic))
+                voices = notes.to_state(*notes.decide(probs, generator.monophonic, given_onset))
                 if conditional:
                     voices = torch.cat([mel[:, None], voices], 1)
                 pieces = voices.cpu().numpy()
