@@ -108,23 +108,29 @@ def main() -> int:
     args = parser.parse_args()
 
     from gan.data.corpus import Corpus
-    from gan.models.part_writing import PartWriting
+    from gan.evaluation.similarity import features
+    from gan.models.part_writing import PartWriting, fit_restrike, real_repeats
     from gan.training.inference import load_generator
-    from gan.training.sampling import generate, save_midi
+    from gan.training.sampling import generate, note_probabilities, save_midi
 
     corpus, held = Corpus.load([args.genre], include_imports=False).split(0.1)
     unseen = held.segments(4)
     model, config = load_generator(args.checkpoint)
     # the rules as this version derives them from the training music (a
-    # checkpoint may predate them, or hold an earlier version's)
+    # checkpoint may predate them, or hold an earlier version's), the
+    # re-strike strengths fitted on 256 training melodies as an epoch end
+    # fits them on its own
     training = corpus.segments(4)
-    calibrated = model.conditional and config.reconstruction_weight > 0
-    model.part_writing = PartWriting.for_music(training, calibrated)
-    print(f"rules: {model.part_writing}")
-    ways = {"likeliest notes": None,
-            "parallels only": dataclasses.replace(model.part_writing, pitch_given_onset=False),
-            "written out": model.part_writing}
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
+    rules = PartWriting.for_music(training)
+    if model.conditional and config.reconstruction_weight > 0:
+        real = real_repeats(features(training), model.voices)
+        rules = dataclasses.replace(rules, restrike=fit_restrike(
+            note_probabilities(model, melody=picked[:, 0], seed=0), real))
+    model.part_writing = rules
+    print(f"rules: {rules}")
+    ways = {"likeliest notes": None, "parallels only": dataclasses.replace(rules, restrike=()),
+            "written out": rules}
     print("\n".join(table_rows(model, {"unseen": unseen[:, 0], "training": picked[:, 0]}, training, ways)))
     raw = generate(model, melody=unseen[:, 0], seed=0, write_out=False)
     written = generate(model, melody=unseen[:, 0], seed=0, write_out=True)

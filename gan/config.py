@@ -137,9 +137,10 @@ SPECS: dict[str, FieldSpec] = {
         "genre's real music avoids them, one voice takes the composer's next "
         "choice for that note (never the melody); with a reconstruction "
         "weight, a re-struck note takes the pitch likeliest given that a new "
-        "note starts, so voices move where the genre moves instead of "
-        "repeating. Training is the same either way. 0: the composer's "
-        "likeliest notes, as they are.")),
+        "note starts, so each voice repeats notes about as often as the "
+        "genre's music does (fitted every epoch on training melodies). "
+        "Training is the same either way. 0: the composer's likeliest "
+        "notes, as they are.")),
     "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(
         "NVIDIA GPUs only. bf16: the models compute in 16-bit brain floats "
         "(autocast); fp32: in 32-bit floats, with the GPU's TF32 matrix units. "

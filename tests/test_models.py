@@ -136,7 +136,7 @@ def test_a_restruck_note_takes_the_pitch_likeliest_given_its_onset():
     probs = _probs(p, rest, onsets)
 
     def pitches(given_onset):
-        sounding, starts = notes.decide(probs, monophonic=True, given_onset=given_onset)
+        sounding, starts = notes.decide(probs, monophonic=True, restrike=(1.0,) if given_onset else ())
         return sounding[0, 0].int().argmax(-1).tolist(), starts[0, 0].any(-1).nonzero().flatten().tolist()
 
     assert pitches(False) == ([2] * 8, [0, 4])  # a repeated note
@@ -147,20 +147,22 @@ def test_a_restruck_note_takes_the_pitch_likeliest_given_its_onset():
     rest[3] = 0.9  # after a rest nothing was held: the plain choice
     p[4:8, 2], p[4:8, 3] = 0.5, 0.45
     probs = _probs(p, rest, onsets)
-    assert notes.decide(probs, True, True)[0][0, 0, 4:].int().argmax(-1).tolist() == [2] * 4
+    assert notes.decide(probs, True, (1.0,))[0][0, 0, 4:].int().argmax(-1).tolist() == [2] * 4
 
 
 def test_pitch_given_onset_matches_its_note_by_note_definition():
     """Random batches: the vectorised choice equals a plain loop over each
-    voice's notes that takes prod(1 - onset) since the note's start off the
-    held pitch."""
+    voice's notes that takes strength * prod(1 - onset) since the note's
+    start off the held pitch, with a strength of its own for each voice."""
     torch.manual_seed(3)
     n, v, T, P = 6, 3, 32, 7
     frames = torch.softmax(torch.randn(n, v, T, P + 1) * 2, -1)
     probs = notes.NoteProbs(frames[..., 1:], torch.rand(n, v, T, 1), frames[..., 0], frames, frames)
-    sounding, starts = notes.decide(probs, True, given_onset=True)
+    strengths = (1.0, 0.5, 0.0)
+    sounding, starts = notes.decide(probs, True, restrike=strengths)
     plain, _ = notes.decide(probs, True)
-    assert not torch.equal(sounding, plain)  # the case is not trivial
+    assert not torch.equal(sounding[:, :2], plain[:, :2])  # the case is not trivial
+    assert torch.equal(sounding[:, 2], plain[:, 2])  # strength 0: the plain choice
     for i in range(n):
         for k in range(v):
             line = sounding[i, k].int().argmax(-1)
@@ -176,7 +178,7 @@ def test_pitch_given_onset_matches_its_note_by_note_definition():
                     end += 1
                 sums = probs.frames[i, k, t:end + 1].clone()
                 if held >= 0:
-                    hold = torch.cumprod(1 - probs.onsets[i, k, t:end + 1, 0], 0)
+                    hold = strengths[k] * torch.cumprod(1 - probs.onsets[i, k, t:end + 1, 0], 0)
                     sums[:, held] = (sums[:, held] - hold).clamp(min=0)
                 expected = int(sums.sum(0).argmax())
                 assert line[t:end + 1].tolist() == [expected] * (end + 1 - t), (i, k, t)

@@ -121,19 +121,22 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     data = synthetic_segments()
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
-    both = PartWriting((FIFTH,), pitch_given_onset=True)
+    both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5))
     assert PartWriting.from_dict(both.to_dict()) == both
     assert PartWriting.from_dict({"avoid": [FIFTH]}) == PartWriting((FIFTH,))  # an older checkpoint
-    cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1)
+    cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1, reconstruction_weight=3.0)
     result = train(cfg, data, lambda e: None, run_dir=tmp_path / "on")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "on" / "checkpoints" / "latest.pt")
-    assert model.part_writing == PartWriting.for_music(data, calibrated=cfg.reconstruction_weight > 0)
+    # with a reconstruction term the maps are probabilities: strengths fitted per voice
+    assert model.part_writing.avoid == PartWriting.for_music(data).avoid
+    assert len(model.part_writing.restrike) == 3
+    assert all(0.0 <= x <= 1.0 for x in model.part_writing.restrike)
     critic_only = dataclasses.replace(cfg, reconstruction_weight=0.0)
     result = train(critic_only, data, lambda e: None, run_dir=tmp_path / "critic_only")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
-    assert model.part_writing.pitch_given_onset is False
+    assert model.part_writing == PartWriting.for_music(data)  # no strengths: the plain choice
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")
@@ -222,3 +225,33 @@ def test_with_no_given_melody_the_top_voice_gives_way_last():
     out = avoid_parallels(roll[None], scores_for(roll, fixed=0, second={0: 43, 1: 31})[None], fixed=0)[0]
     assert parallels(out, "octaves") == 0
     assert np.array_equal(out[0], roll[0]) and (out[1, 8:] > 0).argmax(-1).tolist() == [31] * 8
+
+
+def test_restrike_strengths_make_the_voices_repeat_as_often_as_asked():
+    """Random note probabilities: fitted strengths bring each voice's
+    repeated-note rate to the rate asked for, within the bisection's
+    resolution; a rate that even full strength cannot reach gives 1, one
+    above the plain choice's gives 0."""
+    import torch
+
+    from gan.evaluation.voice_leading import repeated_note_rate
+    from gan.models import notes
+    from gan.models.part_writing import fit_restrike
+
+    torch.manual_seed(0)
+    n, v, T, P = 64, 3, 32, 7
+    choice = torch.softmax(torch.randn(n, v, T, P + 1) * 1.5, -1)
+    choice[..., 0] *= 0.1  # few rests
+    choice = choice / choice.sum(-1, keepdim=True)
+    probs = notes.NoteProbs(choice[..., 1:], torch.rand(n, v, T, 1), choice[..., 0], choice, choice)
+
+    def rates(strengths):
+        return np.nanmean(repeated_note_rate(notes.decide(probs, True, strengths)[1].numpy()), 0)
+
+    plain, full = rates((0.0,) * v), rates((1.0,) * v)
+    assert (full < plain - 0.05).all()  # the correction matters here
+    middle = (plain + full) / 2
+    fitted = fit_restrike(probs, [middle[0], full[1] / 2, plain[2] + 0.1], steps=10)
+    assert 0.0 < fitted[0] < 1.0 and abs(rates(fitted)[0] - middle[0]) < 0.03
+    assert fitted[1] == 1.0  # fewer repeats than even the full correction leaves
+    assert fitted[2] < 0.01  # more repeats than the plain choice makes

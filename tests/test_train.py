@@ -13,6 +13,7 @@ import torch
 from gan.training.checkpoint import load_checkpoint
 from gan.config import preset
 from gan.training.events import EpochReport, RunFinished, RunStarted, StepStats
+from gan.training.inference import load_generator
 from gan.data.roll import VOICE_NAMES, notes_to_roll
 from gan.training.inference import generate, load_generator
 from gan.training.loop import train
@@ -97,7 +98,9 @@ def loss_trace(events):
 
 
 def test_stopped_and_resumed_run_matches_an_unbroken_run(data, tmp_path):
-    cfg = smoke()
+    # with a reconstruction term, so the re-strike strengths fitted at each
+    # epoch end (gan.models.part_writing) must come out the same too
+    cfg = smoke(reconstruction_weight=3.0)
     _, unbroken = run(cfg, data, tmp_path, "unbroken")
 
     seen = []
@@ -119,6 +122,9 @@ def test_stopped_and_resumed_run_matches_an_unbroken_run(data, tmp_path):
     final_b = [e for e in resumed if isinstance(e, EpochReport)][-1]
     assert final_a.similarity == final_b.similarity
     assert np.array_equal(final_a.samples, final_b.samples)
+    rules = [load_generator(tmp_path / name / "checkpoints" / "latest.pt")[0].part_writing
+             for name in ("unbroken", "broken")]
+    assert rules[0] == rules[1] and len(rules[0].restrike) == 3
 
 
 def test_cancel_stops_within_one_step_and_writes_nothing_half_done(data, tmp_path):

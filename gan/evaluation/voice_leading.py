@@ -134,8 +134,9 @@ def _crossings(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return (crossed & ~was_crossed).sum(-1)
 
 
-def _repeated_note_rate(note_starts: np.ndarray) -> np.ndarray:
-    """(n, tracks) share of notes repeating the previous note's pitch."""
+def repeated_note_rate(note_starts: np.ndarray) -> np.ndarray:
+    """(n, tracks) share of notes repeating the previous note's pitch, from
+    note starts (n, tracks, steps, pitches); NaN with fewer than two notes."""
     pitch = _line(note_starts)  # (n, tracks, steps), -1 where no note starts
     started = pitch >= 0
     prev = _previous_index(started)
@@ -185,7 +186,7 @@ def voice_leading_metrics(rolls: np.ndarray) -> dict[str, np.ndarray]:
     per_voice = {
         "onsets_per_bar": starts.sum((2, 3)) / bars,
         "voice_range": np.where(highest >= 0, highest - lowest, np.nan),
-        "repeated_note_rate": _repeated_note_rate(starts),
+        "repeated_note_rate": repeated_note_rate(starts),
     }
     for metric, values in per_voice.items():
         for t, voice in enumerate(names):

@@ -25,6 +25,7 @@ pix2pix-style pull towards real voices.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -65,7 +66,7 @@ def _shift_time(x: torch.Tensor, fill) -> torch.Tensor:
 
 @torch.no_grad()
 def decide(probs: NoteProbs, monophonic: bool,
-           given_onset: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+           restrike: Sequence[float] = ()) -> tuple[torch.Tensor, torch.Tensor]:
     """(sounding, onsets), bool (n, v, T, P): the notes the probabilities mean.
 
     Monophonic: a step sounds when a rest is less likely than not; a note
@@ -74,11 +75,12 @@ def decide(probs: NoteProbs, monophonic: bool,
     onset alone: picking pitches step by step would let a held note flicker
     between neighbours into a run of sixteenths.
 
-    ``given_onset``: a note struck straight after another takes the pitch
-    likeliest *given that a new note starts there* (``_pitch_given_onset``)
-    rather than over all outcomes: only meaningful for probabilities
-    trained as probabilities (a reconstruction term), which is why the
-    caller decides (gan.models.part_writing).
+    ``restrike``, one strength in [0, 1] per voice (monophonic only; empty:
+    none): a note struck straight after another takes the pitch likeliest
+    *given that a new note starts there* (``_pitch_given_onset``) rather
+    than over all outcomes, at 1 fully, at 0 not at all. Only meaningful
+    for maps trained as probabilities (a reconstruction term); the
+    strengths are fitted to the genre (gan.models.part_writing).
     """
     frames = probs.frames
     if not monophonic:
@@ -94,9 +96,10 @@ def decide(probs: NoteProbs, monophonic: bool,
     member = F.one_hot(run, steps + 1).to(frames.dtype)  # (n, v, T, notes + 1)
     note_sums = member.transpose(-1, -2) @ frames  # (n, v, notes + 1, P)
     note_pitch = note_sums.argmax(-1)  # (n, v, notes + 1)
-    if given_onset:
+    if len(restrike):
+        strength = torch.as_tensor(restrike, dtype=frames.dtype, device=frames.device).view(-1, 1)
         note_pitch = _pitch_given_onset(frames, probs.onsets.squeeze(-1), starts, restruck, run,
-                                        note_sums, note_pitch)
+                                        note_sums, note_pitch, strength)
     pitch = torch.gather(note_pitch, -1, run)
     hard = F.one_hot(pitch, frames.shape[-1]).bool() & sounding.unsqueeze(-1)
     return hard, hard & starts.unsqueeze(-1)
@@ -104,7 +107,7 @@ def decide(probs: NoteProbs, monophonic: bool,
 
 def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torch.Tensor,
                        restruck: torch.Tensor, run: torch.Tensor, note_sums: torch.Tensor,
-                       note_pitch: torch.Tensor) -> torch.Tensor:
+                       note_pitch: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
     """Each re-struck note's pitch, with the chance that the voice merely
     holds on taken off the pitch it held.
 
@@ -121,7 +124,11 @@ def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torc
     note's first step), ``restruck`` (those straight after another note)
     and ``run`` (n, v, T), ``note_sums`` (n, v, notes + 1, P) the summed
     probabilities per note and ``note_pitch`` (n, v, notes + 1) their
-    argmax.
+    argmax; ``strength`` (v, 1): the share of the holding chance taken off.
+    A model is not perfectly calibrated, and how much of its holding share
+    sits on the decided pitch differs by genre (taking all of it off left
+    string-quartet voices a seventh of their real repeats), hence the
+    strengths.
     """
     steps = frames.shape[-2]
     log_hold = torch.log1p(-onset_p.clamp(max=1 - 1e-6))
@@ -129,7 +136,7 @@ def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torc
     at = torch.arange(steps, device=run.device).expand_as(run)
     start = torch.cummax(torch.where(starts, at, 0), -1).values  # the first step of each step's note
     since_start = total - torch.gather(total, -1, start) + torch.gather(log_hold, -1, start)
-    holding = torch.exp(since_start) * torch.gather(restruck, -1, start)  # 0 outside re-struck notes
+    holding = torch.exp(since_start) * torch.gather(restruck, -1, start) * strength  # 0 outside re-struck notes
     out = note_pitch.clone()
     struck = torch.zeros_like(note_pitch, dtype=torch.bool).scatter_(-1, run * restruck, restruck)
     for j in range(2, int(run.max()) + 1):  # the first note is never re-struck

@@ -22,10 +22,14 @@ keeps them.
 Repeated notes: the composer re-struck the pitch it held 1.6 times as
 often as Bach (the bass 5 times), because a step's pitch probabilities
 count the chance of holding on for the held pitch. A model trained with a
-reconstruction term gives probabilities that mean what they say, so its
+reconstruction term gives probabilities that mean something, so its
 re-struck notes take the pitch likeliest given that a note starts
-(``pitch_given_onset``, gan.models.notes.decide). A critic-only model's
-maps are not probabilities of anything, and there that hurt (docs/bench/gan.md).
+(gan.models.notes.decide), with a strength per voice (``restrike``) fitted
+at every epoch end on the training melodies (``fit_restrike``) so that
+each voice repeats its notes as often as the genre's real music does:
+nearly the whole correction for chorale voices, a few per cent for string
+quartets, whose voices repeat notes often. A critic-only model's maps are
+not probabilities of anything, and there it hurt (docs/bench/gan.md).
 Holding unsure re-strikes on instead helped one model and hurt another,
 so the rhythm is left as the composer wrote it.
 
@@ -36,6 +40,7 @@ untouched. docs/bench/gan.md has the measurements.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,31 +57,33 @@ class PartWriting:
     """The rules a generator's notes are written out with (kept in its checkpoint)."""
 
     avoid: tuple[int, ...] = (FIFTH, OCTAVE)
-    # re-struck notes take the pitch likeliest given the onset: for models
-    # whose maps are probabilities (trained with a reconstruction term)
-    pitch_given_onset: bool = False
+    # per generated voice, how strongly a re-struck note takes the pitch
+    # likeliest given its onset (gan.models.notes.decide; 0 to 1): empty for
+    # models whose maps are not probabilities (no reconstruction term);
+    # fitted at every epoch end (fit_restrike)
+    restrike: tuple[float, ...] = ()
 
     @classmethod
-    def for_music(cls, rolls: np.ndarray, calibrated: bool = False) -> PartWriting:
-        return cls(avoid=avoided(real_rates(rolls)), pitch_given_onset=bool(calibrated))
+    def for_music(cls, rolls: np.ndarray, restrike: tuple[float, ...] = ()) -> PartWriting:
+        return cls(avoid=avoided(real_rates(rolls)), restrike=tuple(restrike))
 
     @classmethod
-    def for_measured(cls, per_piece: dict[str, np.ndarray], calibrated: bool = False) -> PartWriting:
+    def for_measured(cls, per_piece: dict[str, np.ndarray],
+                     restrike: tuple[float, ...] = ()) -> PartWriting:
         """From the real music's voice-leading metrics, already measured
-        (gan.evaluation.similarity.features, as the job's scorer holds them).
-        ``calibrated``: the model's maps are probabilities (see the class)."""
-        return cls(avoid=avoided(rates_of(per_piece)), pitch_given_onset=bool(calibrated))
+        (gan.evaluation.similarity.features, as the job's scorer holds them)."""
+        return cls(avoid=avoided(rates_of(per_piece)), restrike=tuple(restrike))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"avoid": list(self.avoid), "pitch_given_onset": self.pitch_given_onset}
+        return {"avoid": list(self.avoid), "restrike": list(self.restrike)}
 
     @classmethod
     def from_dict(cls, facts: dict[str, Any] | None) -> PartWriting | None:
         if not facts:
             return None
-        # checkpoints written before pitch_given_onset keep their old notes
+        # checkpoints written before restrike keep their notes as they were
         return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())),
-                   pitch_given_onset=bool(facts.get("pitch_given_onset", False)))
+                   restrike=tuple(float(x) for x in facts.get("restrike", ())))
 
     def apply(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
         """``pieces`` (n, voices, steps, pitches) note-state rolls decided
@@ -109,6 +116,45 @@ def rates_of(per_piece: dict[str, np.ndarray]) -> dict[int, float]:
     # no two voices ever sounding together: none counted
     return {interval: 0.0 if np.isnan(means[metric]) else means[metric]
             for interval, metric in NAMES.items()}
+
+
+def fit_restrike(probs, real_rates, steps: int = 8) -> tuple[float, ...]:
+    """Per generated voice, the ``restrike`` strength at which its notes
+    repeat their pitch as often as the real music's (``real_rates``: the
+    mean repeated-note rate of each generated voice, gan.evaluation.
+    voice_leading): 1 where even full strength leaves more repeats than the
+    real music. ``probs``: the composer's ``NoteProbs`` for fixed inputs
+    (the training melodies an epoch end scores). Bisection over [0, 1], all
+    voices at once, to 1/2**steps; the parallels rewrite is left out (it
+    changes few notes and never makes a repeat)."""
+    from gan.evaluation.voice_leading import repeated_note_rate
+    from gan.models import notes
+
+    target = np.asarray(real_rates, dtype=float)
+
+    def rates(strength: np.ndarray) -> np.ndarray:
+        _, starts = notes.decide(probs, True, tuple(strength))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a voice never repeating anywhere: NaN
+            return np.nanmean(repeated_note_rate(starts.cpu().numpy()), 0)
+
+    lo, hi = np.zeros(len(target)), np.ones(len(target))
+    full = rates(hi)
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        too_few = rates(mid) < target  # too strong
+        hi, lo = np.where(too_few, mid, hi), np.where(too_few, lo, mid)
+    return tuple(float(x) for x in np.where(full >= target, 1.0, (lo + hi) / 2))
+
+
+def real_repeats(per_piece: dict[str, np.ndarray], voices) -> list[float]:
+    """The mean repeated-note rate of each voice in ``voices`` (indices,
+    top = 0) in the real music's voice-leading metrics per piece: what
+    ``fit_restrike`` aims at."""
+    from gan.evaluation.voice_leading import voice_names
+
+    names = voice_names(max(voices) + 1)
+    return [float(np.nanmean(per_piece[f"repeated_note_rate/{names[v]}"])) for v in voices]
 
 
 def pitch_lines(state: np.ndarray) -> np.ndarray:

@@ -59,7 +59,8 @@ def epoch_report(session, evaluator: EpochEvaluator, epoch: int, step: int,
     """Evaluate, save samples and checkpoint; the record the loop sends."""
     config = session.config
     started = time.perf_counter()
-    judged = evaluator.evaluate(session.composer)
+    judged = evaluator.evaluate(session.composer)  # fits the composer's re-strike strengths
+    session.G.part_writing = session.composer.part_writing  # the checkpoint keeps G's
     judging = time.perf_counter() - started
     samples, metrics, similarity = judged.samples, judged.metrics, judged.similarity
     session.note_epoch(epoch, similarity)

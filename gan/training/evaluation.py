@@ -20,6 +20,7 @@ and ``genre_fidelity``, next to the means of every feature.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -81,9 +82,21 @@ class EpochEvaluator:
             self.bars = TrainingBars(data, sources, G.voices)
 
     def evaluate(self, G) -> Judgement:
-        from gan.training.sampling import generate
+        """Judge G on the fixed inputs. First, where G's part-writing rules
+        have re-strike strengths, fit them on the training melodies' pieces so
+        that each voice repeats notes as often as the real music
+        (gan.models.part_writing.fit_restrike): G's rules change."""
+        from gan.training.sampling import generate, note_probabilities, pieces_from
 
-        samples = generate(G, n=len(self.latents), melody=self.melodies, latents=self.latents)
+        melody_state, probs = note_probabilities(G, n=len(self.latents), melody=self.melodies,
+                                                 latents=self.latents)
+        rules = getattr(G, "part_writing", None)
+        if rules is not None and rules.restrike and self.melodies is not None:
+            from gan.models.part_writing import fit_restrike, real_repeats
+
+            strengths = fit_restrike(probs, real_repeats(self.reference, G.voices))
+            G.part_writing = dataclasses.replace(rules, restrike=strengths)
+        samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
         metrics = summarize(per_piece)
         index = similarity_index(per_piece, self.reference, self.keys)[0]

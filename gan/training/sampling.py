@@ -52,9 +52,63 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     ``write_out``: write the notes out with the rules the generator was
     given at training (its ``part_writing``, from the real music: no
     parallel fifths or octaves where the genre avoids them, and re-struck
-    notes' pitches chosen given their onsets; gan.models.part_writing). False: the composer's likeliest notes as
-    they are (what the critic sees during training).
+    notes' pitches chosen given their onsets; gan.models.part_writing).
+    False: the composer's likeliest notes as they are (what the critic sees
+    during training).
     """
+    out = [_write(generator, probs, mel, write_out)
+           for mel, probs in _probabilities(generator, n, melody, seed, latents, device, batch_size)]
+    return generator.pitch_window.expand(np.concatenate(out))
+
+
+def pieces_from(generator, probs, melody_state=None, write_out: bool = True) -> np.ndarray:
+    """``generate``'s pieces from probabilities ``note_probabilities`` gave
+    (with its melody note-state roll for the accompaniment model)."""
+    return generator.pitch_window.expand(_write(generator, probs, melody_state, write_out))
+
+
+def _write(generator, probs, melody_state, write_out: bool) -> np.ndarray:
+    """Notes decided from ``probs`` (CPU) under the melody, written out by
+    the generator's rules when asked: (n, 4, T, window rows) int8."""
+    import torch
+
+    from gan.models import notes
+
+    rules = getattr(generator, "part_writing", None) if write_out and generator.monophonic else None
+    voices = notes.to_state(*notes.decide(probs, generator.monophonic,
+                                          rules.restrike if rules is not None else ()))
+    if generator.conditional:
+        voices = torch.cat([torch.as_tensor(melody_state)[:, None].to(voices.dtype), voices], 1)
+    pieces = voices.numpy()
+    if rules is not None:
+        pieces = rules.apply(pieces, probs.frames.numpy(), int(generator.conditional))
+    return pieces
+
+
+def note_probabilities(generator, *, melody: np.ndarray | None = None, n: int | None = None,
+                       seed: int = 0, latents=None, device=None, batch_size: int = 64):
+    """(melody note-state roll or None, the composer's ``NoteProbs``) for
+    the inputs ``generate`` takes, all batches together on the CPU: what the
+    notes are decided from (``pieces_from`` decides them;
+    gan.models.part_writing fits its strengths on them)."""
+    import torch
+
+    from gan.models import notes
+
+    batches = list(_probabilities(generator, n, melody, seed, latents, device, batch_size))
+
+    def cat(values):
+        return None if values[0] is None else torch.cat(values)
+
+    parts = [probs for _, probs in batches]
+    probs = notes.NoteProbs(*(cat([getattr(p, f) for p in parts])
+                              for f in ("frames", "onsets", "rest", "pitch_logits", "onset_logits")))
+    return cat([mel for mel, _ in batches]), probs
+
+
+def _probabilities(generator, n, melody, seed, latents, device, batch_size):
+    """(melody note-state batch or None, NoteProbs on the CPU) per batch of
+    ``batch_size``, computed in inference mode with the model in eval mode."""
     import torch
 
     from gan.data.roll import frames, onsets
@@ -81,31 +135,23 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     if device is None:
         device = next(generator.parameters()).device
     z = latents if latents is not None else fixed_latents(generator, n, seed)
-    rules = getattr(generator, "part_writing", None) if write_out and generator.monophonic else None
-    given_onset = bool(rules is not None and rules.pitch_given_onset)
     was_training = generator.training
     generator.eval()
-    out = []
     try:
-        with torch.inference_mode():
-            for start in range(0, n, batch_size):
+        for start in range(0, n, batch_size):
+            with torch.inference_mode():
                 zb = z[start:start + batch_size].to(device)
+                mel = None
                 if conditional:
                     mel = torch.as_tensor(melody_state[start:start + batch_size], device=device)
-                    mel_frames, mel_onsets = notes.from_state(mel)
-                    probs = generator.probabilities(mel_frames, mel_onsets, zb)
+                    probs = generator.probabilities(*notes.from_state(mel), zb)
                 else:
                     probs = generator.probabilities(zb)
-                voices = notes.to_state(*notes.decide(probs, generator.monophonic, given_onset))
-                if conditional:
-                    voices = torch.cat([mel[:, None], voices], 1)
-                pieces = voices.cpu().numpy()
-                if rules is not None:
-                    pieces = rules.apply(pieces, probs.frames.float().cpu().numpy(), int(conditional))
-                out.append(pieces)
+                probs = notes.NoteProbs(*(None if x is None else x.float().cpu() for x in (
+                    probs.frames, probs.onsets, probs.rest, probs.pitch_logits, probs.onset_logits)))
+            yield (None if mel is None else mel.cpu()), probs
     finally:
         generator.train(was_training)
-    return window.expand(np.concatenate(out))
 
 
 def save_midi(roll: np.ndarray, path: str | os.PathLike, *, genre: str | None = None,
