@@ -61,3 +61,23 @@ def test_gan_package_import_does_not_load_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_asking_for_a_precision_changes_nothing_process_wide(monkeypatch):
+    """compute_dtype only answers; TF32 is switched on by use_precision, for
+    a run in fp32 on an NVIDIA GPU, and never on the CPU."""
+    from gan.training.device import compute_dtype, use_precision
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    cuda = torch.device("cuda")
+    before = torch.backends.cuda.matmul.allow_tf32  # a property of torch's, not an attribute
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        assert compute_dtype("auto", cuda) is torch.bfloat16
+        assert compute_dtype("fp32", cuda) is None
+        assert use_precision("fp32", torch.device("cpu")) is None
+        assert torch.backends.cuda.matmul.allow_tf32 is False
+        assert use_precision("fp32", cuda) is None
+        assert torch.backends.cuda.matmul.allow_tf32 is True
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before

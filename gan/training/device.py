@@ -122,7 +122,8 @@ def compute_dtype(precision: str, device):
     Only NVIDIA GPUs change anything: ``bf16`` (where the GPU supports it)
     autocasts the models to brain floats; ``fp32`` keeps 32-bit floats and
     lets matrix products use TF32 (cuDNN's convolutions do by default).
-    The CPU and Apple GPUs compute in fp32 whatever the setting."""
+    The CPU and Apple GPUs compute in fp32 whatever the setting. Nothing
+    global changes here: ``use_precision`` switches TF32 on for a run."""
     import torch
 
     if getattr(device, "type", str(device)) != "cuda":
@@ -130,5 +131,16 @@ def compute_dtype(precision: str, device):
     chosen = AUTO_PRECISION if precision == "auto" else precision
     if chosen == "bf16" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
-    torch.backends.cuda.matmul.allow_tf32 = True
     return None
+
+
+def use_precision(precision: str, device):
+    """``compute_dtype`` for a run that starts now: where that is plain
+    fp32 on an NVIDIA GPU, matrix products may use TF32 (torch's switch is
+    process-wide, so only a training run, never a query, sets it)."""
+    import torch
+
+    dtype = compute_dtype(precision, device)
+    if dtype is None and getattr(device, "type", str(device)) == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+    return dtype

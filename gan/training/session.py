@@ -140,7 +140,7 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
     from gan.models import build_models
     from gan.training import distributed
     from gan.training.cuda_graph import optimizer_state_for_run
-    from gan.training.device import compute_dtype
+    from gan.training.device import use_precision
     from gan.training.augment import shift_bounds
     from gan.training.ema import WeightAverage
     from gan.training.wgan import Trainer
@@ -199,7 +199,7 @@ def start_session(config: TrainConfig, data: np.ndarray, ranks, device, ckpt: di
         # Other ranks draw their own batches and noise (rank 0 keeps the
         # single-process stream, which is the one checkpoints save).
         rng.manual_seed(config.seed + 1_000_003 * ranks.rank + session.step)
-    autocast = compute_dtype(config.precision, device)
+    autocast = use_precision(config.precision, device)
     cropped = window.crop(distributed.shard(data, ranks))
     # Wrapped after loading: DDP starts every rank from rank 0's weights.
     session.trainer = Trainer(
