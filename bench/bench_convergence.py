@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SCORES = ("index/training_melodies", "index/unseen_melodies", "copying/note_steps",
-          "copying/longest_bars", "genre_fidelity", "parallel_fifths/all", "parallel_octaves/all")
+          "copying/unseen_note_steps", "copying/longest_bars", "genre_fidelity", "parallel_fifths/all", "parallel_octaves/all")
 
 
 def main() -> int:

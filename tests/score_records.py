@@ -32,6 +32,7 @@ def epoch_metrics(epoch: int, index: float) -> dict[str, float]:
     out = {k: v * off for k, v in real_metrics().items()}
     out.update({"index/unseen_melodies": index, "index/training_melodies": min(1.0, index + 0.03),
                 "copying/note_steps": 0.1 + 0.02 * epoch, "copying/longest_bars": 0.5 + 0.1 * epoch,
+                "copying/unseen_note_steps": 0.1 + 0.01 * epoch,
                 "genre_fidelity": min(1.0, 0.4 + 0.05 * epoch)})
     return out
 

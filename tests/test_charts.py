@@ -93,6 +93,8 @@ def test_scores_settled_verdict_and_best_epoch(panel, recorded):
     assert "unseen" in legend and "training melodies" in legend and "ceiling 0.95" in legend
     assert panel.plotted("copy_share")[1][0] == pytest.approx(12.0)  # percent
     assert panel.plotted("copy_run")[1][-1] == pytest.approx(0.5 + 0.1 * EPOCHS)  # bars
+    assert panel.plotted("copy_unseen")[1][-1] == pytest.approx(100.0 * (0.1 + 0.01 * EPOCHS))
+    assert "same on unseen" in " ".join(panel.training.copy_panel.legend)
     assert panel.plotted("fidelity")[1][-1] == pytest.approx(100.0)
     assert panel.settled_label.text() == (f"index settled since epoch {SETTLED_SINCE} · best epoch "
                                           f"{BEST_EPOCH} ({SETTLING_INDEX[BEST_EPOCH - 1]:.3f})")

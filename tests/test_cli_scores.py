@@ -29,7 +29,7 @@ def test_epoch_lines_show_both_indexes_copying_fidelity_and_voice_leading(store,
     printer(epoch_report(1))
     first = capsys.readouterr().out
     assert "index on unseen melodies 0.500  on training melodies 0.530" in first
-    assert "copied 12% of note-steps" in first and "longest copy 0.6 bars" in first
+    assert "copied 12% of note-steps (11% on unseen melodies)" in first and "longest copy 0.6 bars" in first
     assert "genre fidelity 45%" in first
     real_fifths = real_metrics()["parallel_fifths/all"]
     assert f"fifths/bar {3 * real_fifths:.2f} ({real_fifths:.2f})" in first  # generated (real)
@@ -47,7 +47,7 @@ def test_json_epoch_carries_every_score(store, capsys):
     printer(epoch_report(3))
     out = json.loads(capsys.readouterr().out)
     for key in ("index/unseen_melodies", "index/training_melodies", "copying/note_steps",
-                "copying/longest_bars", "genre_fidelity", "parallel_fifths/soprano-alto",
+                "copying/unseen_note_steps", "copying/longest_bars", "genre_fidelity", "parallel_fifths/soprano-alto",
                 "voices_sounding/all", "onsets_per_bar/bass"):
         assert key in out["metrics"], key
 

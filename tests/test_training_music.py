@@ -8,7 +8,7 @@ from app.music.selection import training_music
 from gan.config import preset
 from gan.data.corpus import Corpus
 from gan.training.events import EpochReport
-from gan.training.evaluation import COPIED_RUN, COPIED_SHARE, INDEX_TRAINING, INDEX_UNSEEN
+from gan.training.evaluation import COPIED_RUN, COPIED_SHARE, INDEX_TRAINING, INDEX_UNSEEN, UNSEEN_SHARE
 from gan.training.loop import train
 
 
@@ -35,8 +35,9 @@ def test_every_epoch_scores_unseen_and_training_melodies_and_copying(tmp_path):
                    judge=lambda rolls: 0.25)
     assert result.status == "completed", result.reason
     metrics = reports[0].metrics
-    for key in (INDEX_TRAINING, INDEX_UNSEEN, COPIED_SHARE, COPIED_RUN):
+    for key in (INDEX_TRAINING, INDEX_UNSEEN, COPIED_SHARE, COPIED_RUN, UNSEEN_SHARE):
         assert math.isfinite(metrics[key]), key
+    assert 0.0 <= metrics[UNSEEN_SHARE] <= 1.0
     assert reports[0].similarity == metrics[INDEX_UNSEEN]  # the honest score is the one shown
     assert metrics["genre_fidelity"] == 0.25
     assert "parallel_fifths/all" in metrics and "voice_crossings/alto-tenor" in metrics

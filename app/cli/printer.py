@@ -18,7 +18,7 @@ from app.cli.common import num, print_json
 from app.estimate import format_duration
 from app.jobs.progress import RunProgress
 from app.jobs.series import (COPIED_RUN, COPIED_SHARE, FIDELITY_KEY, INDEX_TRAINING, INDEX_UNSEEN,
-                             settling_text)
+                             UNSEEN_SHARE, settling_text)
 
 # Voice-leading totals printed per epoch: (metrics key, label, format).
 VOICE_LEADING_LINE = (("parallel_fifths/all", "fifths/bar", ".2f"),
@@ -98,7 +98,9 @@ class Printer:
         if INDEX_TRAINING in m:
             scores.append(f"on training melodies {_num(m[INDEX_TRAINING])}")
         if COPIED_SHARE in m:
-            scores.append(f"copied {_num(_percent(m[COPIED_SHARE]), '.0f')}% of note-steps")
+            scores.append(f"copied {_num(_percent(m[COPIED_SHARE]), '.0f')}% of note-steps"
+                          + (f" ({_num(_percent(m[UNSEEN_SHARE]), '.0f')}% on unseen melodies)"
+                             if UNSEEN_SHARE in m else ""))
         if COPIED_RUN in m:
             scores.append(f"longest copy {_num(m[COPIED_RUN], '.1f')} bars")
         if FIDELITY_KEY in m:

@@ -27,7 +27,7 @@ import numpy as np
 from gan.data.roll import VOICE_NAMES
 from gan.evaluation.settling import Settling, settling
 from gan.training.evaluation import (COPIED_RUN, COPIED_SHARE, GENRE_FIDELITY, INDEX_TRAINING,
-                                     INDEX_UNSEEN)
+                                     INDEX_UNSEEN, UNSEEN_SHARE)
 from gan.util.numbers import nan_if_none
 
 X_AXES = ("step", "epoch", "time")
@@ -40,7 +40,7 @@ ALL_STEP_FIELDS = STEP_FIELDS + GENERATOR_PARTS
 
 # Per-epoch scores beside the similarity index (``EpochReport.metrics`` keys).
 INDEX_KEYS = (INDEX_UNSEEN, INDEX_TRAINING)
-COPYING_KEYS = (COPIED_SHARE, COPIED_RUN)
+COPYING_KEYS = (COPIED_SHARE, COPIED_RUN, UNSEEN_SHARE)
 FIDELITY_KEY = GENRE_FIDELITY
 # Voice leading in the Music metrics tab: totals over voice pairs (one curve
 # each) and per-voice metrics (one curve per voice).

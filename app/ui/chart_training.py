@@ -8,8 +8,10 @@ The generator panel adds the loss's adversarial and reconstruction parts
 when the run reports them; the index panel has the index on unseen melodies
 (the job's index when it has an evaluation split), on training melodies
 (dashed) and the ceiling; copying has the share of note-steps copied (left
-axis, %) and the longest copied run (right axis, bars). Legends are in the
-titles, where they cover no data.
+axis, %), the same share on unseen melodies (dotted: what the model matches
+without having seen the answer, so the gap above it is memorised) and the
+longest copied run (right axis, bars). Legends are in the titles, where
+they cover no data.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ SIM_COLOR = QColor(148, 103, 189)
 COPY_COLOR = QColor(214, 39, 40)
 FIDELITY_COLOR = QColor(140, 86, 75)
 UNSEEN, TRAINING = INDEX_KEYS
-COPY_SHARE, COPY_RUN = COPYING_KEYS
+COPY_SHARE, COPY_RUN, COPY_UNSEEN = COPYING_KEYS
 STEP_CURVES = (("gen", "generator_loss", GEN_COLOR), ("critic", "critic_loss", CRITIC_COLOR),
                ("wass", "wasserstein", WASS_COLOR))
 
@@ -88,6 +90,8 @@ class TrainingPage:
             c.gen_rec = c.add(plots["gen"], make_curve(plots["gen"], make_pen(REC_COLOR, 1.6, dot=True)))
             c.sim_train = c.add(plots["sim"], make_curve(plots["sim"], make_pen(SIM_COLOR, 1.6, dash=True),
                                                          symbol="t", color=SIM_COLOR))
+            c.copy_unseen = c.add(plots["copy_share"], make_curve(
+                plots["copy_share"], make_pen(COPY_COLOR, 1.6, dot=True), symbol="t", color=COPY_COLOR))
             c.copy_run = pg.PlotDataItem([], [], pen=make_pen(COPY_COLOR, 1.6, dash=True), symbol="t",
                                          symbolSize=6, symbolBrush=COPY_COLOR, symbolPen=None,
                                          connect="finite")
@@ -130,6 +134,7 @@ class TrainingPage:
             c.sim_train.setData(*(finite_points(ex, s.epoch_values(TRAINING)) if s.has_values(UNSEEN)
                                   else ([], [])))
             c.copy_run.setData(*finite_points(ex, s.epoch_values(COPY_RUN)))
+            c.copy_unseen.setData(*finite_points(ex, 100.0 * s.epoch_values(COPY_UNSEEN)))
             self._draw_ceiling(s)
         return ex
 
@@ -167,8 +172,9 @@ class TrainingPage:
         self.sim_panel.set_legend(sim)
         measured = bool(s.epoch_rows)
         self.copy_panel.set_legend(
-            [legend_entry(COPY_COLOR, "note-steps %"),
-             legend_entry(COPY_COLOR, "longest run, bars", LINE_DASH)] if has(COPY_SHARE) else
+            [legend_entry(COPY_COLOR, "note-steps %")]
+            + ([legend_entry(COPY_COLOR, "same on unseen", LINE_DOT)] if has(COPY_UNSEEN) else [])
+            + [legend_entry(COPY_COLOR, "longest run, bars", LINE_DASH)] if has(COPY_SHARE) else
             ["<i>not measured for this job</i>"] if measured else [])
         self.fidelity_panel.set_legend([] if has(FIDELITY_KEY) or not measured else
                                        ["<i>not judged for this job</i>"])

@@ -190,7 +190,8 @@ class ChartsPanel(QWidget):
         """The points drawn now for one curve of the main job or the overlaid
         ``job_id``: ``gen``, ``critic``, ``wass``, ``sim``, ``copy_share``,
         ``fidelity`` and, for the main job, ``gen_raw``, ``critic_raw``,
-        ``wass_raw``, ``gen_adv``, ``gen_rec``, ``sim_train``, ``copy_run``."""
+        ``wass_raw``, ``gen_adv``, ``gen_rec``, ``sim_train``, ``copy_run``,
+        ``copy_unseen``."""
         curves = self._main if job_id is None else self._overlays[job_id]
         item = getattr(curves, curve)
         x, y = item.getData()

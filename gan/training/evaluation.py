@@ -10,7 +10,9 @@ voice leading, gan.evaluation.similarity):
   index when there is a split) and on training melodies;
 - copying: the share of note-steps identical to the real accompaniment of
   the same training melody, and the longest run of bars copied in order from
-  one training piece;
+  one training piece; beside it the same share on the unseen melodies,
+  whose real accompaniment the model never saw: what it matches by
+  composing well, so the difference between the two is what it memorised;
 - genre fidelity, when the caller gives a judge (a function from rolls to
   the share labelled as the job's genre).
 
@@ -35,6 +37,7 @@ GenreJudge = Callable[[np.ndarray], float]
 
 INDEX_TRAINING, INDEX_UNSEEN = "index/training_melodies", "index/unseen_melodies"
 COPIED_SHARE, COPIED_RUN = "copying/note_steps", "copying/longest_bars"
+UNSEEN_SHARE = "copying/unseen_note_steps"  # the same share on unseen melodies: no copying possible
 GENRE_FIDELITY = "genre_fidelity"
 
 
@@ -61,14 +64,15 @@ class EpochEvaluator:
         self.reference_summary = summarize(self.reference)
         n = config.metric_samples
         self.latents = fixed_latents(G, n, config.seed)
-        self.real = self.melodies = self.unseen = None
+        self.real = self.melodies = self.unseen = self.unseen_real = None
         if eval_data is not None and len(eval_data) == 0:
             eval_data = None
         if self.conditional:
             self.real = data[fixed_melody_indices(len(data), n, config.seed)]
             self.melodies = self.real[:, 0]
             if eval_data is not None:
-                self.unseen = eval_data[fixed_melody_indices(len(eval_data), n, config.seed + 1), 0]
+                self.unseen_real = eval_data[fixed_melody_indices(len(eval_data), n, config.seed + 1)]
+                self.unseen = self.unseen_real[:, 0]
         if eval_data is not None:
             # real music the model never saw, scored like the samples: the ceiling
             held = fixed_melody_indices(len(eval_data), min(n, len(eval_data)), config.seed + 2)
@@ -110,6 +114,8 @@ class EpochEvaluator:
             from gan.evaluation.copying import copied_share
 
             metrics[COPIED_SHARE] = float(np.nanmean(copied_share(samples, self.real, G.voices)))
+            if self.unseen is not None:
+                metrics[UNSEEN_SHARE] = float(np.nanmean(copied_share(unseen, self.unseen_real, G.voices)))
         if self.bars is not None:
             metrics[COPIED_RUN] = float(np.mean(self.bars.longest_runs(samples).longest_run))
         if self.judge is not None:
