@@ -126,7 +126,7 @@ def main() -> int:
     if model.conditional and config.reconstruction_weight > 0:
         real = real_repeats(features(training), model.voices)
         rules = dataclasses.replace(rules, restrike=fit_restrike(
-            note_probabilities(model, melody=picked[:, 0], seed=0), real))
+            note_probabilities(model, melody=picked[:, 0], seed=0)[1], real))
     model.part_writing = rules
     print(f"rules: {rules}")
     ways = {"likeliest notes": None, "parallels only": dataclasses.replace(rules, restrike=()),

@@ -91,7 +91,7 @@ class TrainingPage:
             c.sim_train = c.add(plots["sim"], make_curve(plots["sim"], make_pen(SIM_COLOR, 1.6, dash=True),
                                                          symbol="t", color=SIM_COLOR))
             c.copy_unseen = c.add(plots["copy_share"], make_curve(
-                plots["copy_share"], make_pen(COPY_COLOR, 1.6, dot=True), symbol="t", color=COPY_COLOR))
+                plots["copy_share"], make_pen(COPY_COLOR, 1.6, dot=True), symbol="d", color=COPY_COLOR))
             c.copy_run = pg.PlotDataItem([], [], pen=make_pen(COPY_COLOR, 1.6, dash=True), symbol="t",
                                          symbolSize=6, symbolBrush=COPY_COLOR, symbolPen=None,
                                          connect="finite")
