@@ -24,8 +24,8 @@ pix2pix-style pull towards real voices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -88,8 +88,9 @@ def decide(probs: NoteProbs, monophonic: bool,
         starts = sounding & ((probs.onsets > 0.5) | ~_shift_time(sounding, False))
         return sounding, starts
     sounding = (probs.rest < 0.5).unsqueeze(-1)  # (n, v, T, 1)
-    restruck = sounding & _shift_time(sounding, False) & (probs.onsets > 0.5)
-    starts = sounding & (~_shift_time(sounding, False) | (probs.onsets > 0.5))
+    after_note = _shift_time(sounding, False)
+    starts = sounding & (~after_note | (probs.onsets > 0.5))
+    restruck = starts & after_note  # a note struck straight after another
     starts, sounding, restruck = starts.squeeze(-1), sounding.squeeze(-1), restruck.squeeze(-1)
     run = torch.cumsum(starts.long(), -1) * sounding.long()  # note number of each step, 0 = rest
     steps = frames.shape[-2]

@@ -79,6 +79,10 @@ class EpochEvaluator:
             self.ceiling = similarity_index(features(eval_data[held]), self.reference, self.keys)[0]
         else:
             self.ceiling = ceiling(self.reference, n, self.keys, seed=config.seed)
+        # what re-strike strengths are fitted to (gan.models.part_writing)
+        from gan.models.part_writing import real_repeats
+
+        self.real_repeats = real_repeats(self.reference, G.voices)
         self.bars = None
         if sources is not None and len(sources) == len(data):
             from gan.evaluation.copying import TrainingBars
@@ -96,9 +100,9 @@ class EpochEvaluator:
                                                  latents=self.latents)
         rules = getattr(G, "part_writing", None)
         if rules is not None and rules.restrike and self.melodies is not None:
-            from gan.models.part_writing import fit_restrike, real_repeats
+            from gan.models.part_writing import fit_restrike
 
-            strengths = fit_restrike(probs, real_repeats(self.reference, G.voices))
+            strengths = fit_restrike(probs, self.real_repeats)
             G.part_writing = dataclasses.replace(rules, restrike=strengths)
         samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
@@ -115,7 +119,8 @@ class EpochEvaluator:
 
             metrics[COPIED_SHARE] = float(np.nanmean(copied_share(samples, self.real, G.voices)))
             if self.unseen is not None:
-                metrics[UNSEEN_SHARE] = float(np.nanmean(copied_share(unseen, self.unseen_real, G.voices)))
+                metrics[UNSEEN_SHARE] = float(np.nanmean(copied_share(unseen, self.unseen_real,
+                                                                      G.voices)))
         if self.bars is not None:
             metrics[COPIED_RUN] = float(np.mean(self.bars.longest_runs(samples).longest_run))
         if self.judge is not None:

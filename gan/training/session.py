@@ -262,11 +262,11 @@ def set_part_writing(session: Session, measured: dict) -> None:
         return
     from gan.models.part_writing import PartWriting
 
-    # the checkpoint keeps G's; the composer (G or its weight average) writes
-    # a reconstruction term (the accompaniment model's only) trains the maps
+    # A reconstruction term (the accompaniment model's only) trains the maps
     # as probabilities of the real voices, which choosing a re-struck note's
-    # pitch given its onset relies on; its strengths start full and are
-    # fitted at each epoch end (gan.models.part_writing)
+    # pitch given its onset relies on; the strengths start full and are
+    # fitted at each epoch end (gan.models.part_writing).
     calibrated = session.G.conditional and session.config.reconstruction_weight > 0
     restrike = (1.0,) * len(session.G.voices) if calibrated else ()
+    # the checkpoint keeps G's; the composer (G or its weight average) writes
     session.G.part_writing = session.composer.part_writing = PartWriting.for_measured(measured, restrike)
