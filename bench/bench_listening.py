@@ -1,10 +1,11 @@
 """Listening to what part writing changes (gan.models.part_writing).
 
 Takes a trained accompaniment model, lets it harmonise melodies it never
-saw (the held-out split) and 256 training melodies three ways: the
+saw (the held-out split) and 256 training melodies four ways: the
 composer's likeliest notes as they are, with only the parallels rewritten,
-and written out by all the model's rules (re-struck notes' pitches given
-their onsets too, for a model trained with a reconstruction term). Prints
+with the onsets shifted to the genre's notes per bar too, and written out
+by all the model's rules (re-struck notes' pitches given their onsets too,
+for a model trained with a reconstruction term). Prints
 a table of the similarity index and the voice-leading measures (as
 bench_convergence.py reports them) for each, how many notes changed, and
 draws the pieces that changed most as piano rolls (the changed notes
@@ -109,7 +110,12 @@ def main() -> int:
 
     from gan.data.corpus import Corpus
     from gan.evaluation.similarity import features
-    from gan.models.part_writing import PartWriting, fit_restrike, real_repeats
+    from gan.models.part_writing import (
+        PartWriting,
+        fit_onsets,
+        fit_restrike,
+        real_means,
+    )
     from gan.training.inference import load_generator
     from gan.training.sampling import generate, note_probabilities, save_midi
 
@@ -118,18 +124,22 @@ def main() -> int:
     model, config = load_generator(args.checkpoint)
     # the rules as this version derives them from the training music (a
     # checkpoint may predate them, or hold an earlier version's), the
-    # re-strike strengths fitted on 256 training melodies as an epoch end
-    # fits them on its own
+    # onset shifts and re-strike strengths fitted on 256 training melodies
+    # as an epoch end fits them on its own
     training = corpus.segments(4)
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
-    rules = PartWriting.for_music(training)
+    real = features(training)
+    probs = note_probabilities(model, melody=picked[:, 0], seed=0)[1]
+    rules = PartWriting.for_music(training,
+                                  onset_shift=fit_onsets(probs, real_means(real, "onsets_per_bar", model.voices)))
     if model.conditional and config.reconstruction_weight > 0:
-        real = real_repeats(features(training), model.voices)
         rules = dataclasses.replace(rules, restrike=fit_restrike(
-            note_probabilities(model, melody=picked[:, 0], seed=0)[1], real))
+            probs, real_means(real, "repeated_note_rate", model.voices), rules.onset_shift))
     model.part_writing = rules
     print(f"rules: {rules}")
-    ways = {"likeliest notes": None, "parallels only": dataclasses.replace(rules, restrike=()),
+    parallels = dataclasses.replace(rules, restrike=(), onset_shift=())
+    ways = {"likeliest notes": None, "parallels only": parallels,
+            "parallels, onsets shifted": dataclasses.replace(parallels, onset_shift=rules.onset_shift),
             "written out": rules}
     print("\n".join(table_rows(model, {"unseen": unseen[:, 0], "training": picked[:, 0]}, training, ways)))
     raw = generate(model, melody=unseen[:, 0], seed=0, write_out=False)

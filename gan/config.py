@@ -133,12 +133,14 @@ SPECS: dict[str, FieldSpec] = {
         "Steps between loss read-outs. Reading losses costs a little time "
         "on a GPU.")),
     "part_writing": FieldSpec(int, 0, 1, label="Write notes out by the genre's rules", help=(
-        "1: where two voices would move in parallel fifths or octaves and the "
-        "genre's real music avoids them, one voice takes the composer's next "
+        "1: each voice strikes about as many notes per bar as the genre's "
+        "real music; where two voices would move in parallel fifths or "
+        "octaves and the genre avoids them, or two neighbouring voices cross "
+        "far more often than the genre's, one voice takes the composer's next "
         "choice for that note (never the melody); with a reconstruction "
         "weight, a re-struck note takes the pitch likeliest given that a new "
         "note starts, so each voice repeats notes about as often as the "
-        "genre's music does (fitted every epoch on training melodies). "
+        "genre's music does. All fitted every epoch on training melodies. "
         "Training is the same either way. 0: the composer's likeliest "
         "notes, as they are.")),
     "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(

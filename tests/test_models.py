@@ -150,6 +150,31 @@ def test_a_restruck_note_takes_the_pitch_likeliest_given_its_onset():
     assert notes.decide(probs, True, (1.0,))[0][0, 0, 4:].int().argmax(-1).tolist() == [2] * 4
 
 
+def test_an_onset_shift_moves_each_voices_notes_and_their_pitches_follow():
+    """One held note of 8 steps whose pitch drifts from 2 to 4 halfway, an
+    onset of 0.4 at step 4. At even odds no note starts there: one note
+    whose likeliest pitch over all 8 steps is 2. Shifted by -1 logit (0.4
+    becomes 0.64) a note starts at step 4 and takes its own steps' pitch, 4.
+    Shifted by +1, the first note still starts (nothing sounds before it)."""
+    T, P = 8, 5
+    p = torch.zeros(T, P)
+    p[0:4, 2], p[4:8, 2], p[4:8, 4] = 0.9, 0.3, 0.6
+    rest = torch.full((T,), 0.05)
+    onsets = torch.full((T, 1), 0.05)
+    onsets[0], onsets[4] = 0.9, 0.4
+    probs = _probs(p, rest, onsets)
+
+    def notes_of(shift):
+        sounding, starts = notes.decide(probs, True, onset_shift=shift)
+        return sounding[0, 0].int().argmax(-1).tolist(), starts[0, 0].any(-1).nonzero().flatten().tolist()
+
+    assert notes_of(()) == notes_of((0.0,)) == ([2] * 8, [0])
+    assert notes_of((-1.0,)) == ([2] * 4 + [4] * 4, [0, 4])
+    assert notes_of((1.0,)) == ([2] * 8, [0])
+    onsets[0] = 0.3  # a note after silence starts whatever its onset says
+    assert notes.decide(_probs(p, rest, onsets), True, onset_shift=(3.0,))[1][0, 0, 0].any()
+
+
 def test_pitch_given_onset_matches_its_note_by_note_definition():
     """Random batches: the vectorised choice equals a plain loop over each
     voice's notes that takes strength * prod(1 - onset) since the note's

@@ -13,6 +13,7 @@ from gan.models.part_writing import (
     FIFTH,
     OCTAVE,
     PartWriting,
+    avoid_crossings,
     avoid_parallels,
     avoided,
     parallel_at,
@@ -121,7 +122,8 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     data = synthetic_segments()
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
-    both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5))
+    both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5), onset_shift=(-0.5, 0.0, 1.25),
+                       uncross=(False, True, False))
     assert PartWriting.from_dict(both.to_dict()) == both
     assert PartWriting.from_dict({"avoid": [FIFTH]}) == PartWriting((FIFTH,))  # an older checkpoint
     cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1, reconstruction_weight=3.0)
@@ -132,11 +134,16 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert model.part_writing.avoid == PartWriting.for_music(data).avoid
     assert len(model.part_writing.restrike) == 3
     assert all(0.0 <= x <= 1.0 for x in model.part_writing.restrike)
+    assert len(model.part_writing.onset_shift) == 3
+    assert all(-6.0 <= x <= 6.0 for x in model.part_writing.onset_shift)
     critic_only = dataclasses.replace(cfg, reconstruction_weight=0.0)
     result = train(critic_only, data, lambda e: None, run_dir=tmp_path / "critic_only")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
-    assert model.part_writing == PartWriting.for_music(data)  # no strengths: the plain choice
+    # no strengths (the plain choice of pitch), onsets shifted like any model's
+    rules = model.part_writing
+    assert dataclasses.replace(rules, onset_shift=(), uncross=()) == PartWriting.for_music(data)
+    assert len(rules.onset_shift) == len(rules.uncross) == 3
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")
@@ -255,3 +262,61 @@ def test_restrike_strengths_make_the_voices_repeat_as_often_as_asked():
     assert 0.0 < fitted[0] < 1.0 and abs(rates(fitted)[0] - middle[0]) < 0.03
     assert fitted[1] == 1.0  # fewer repeats than even the full correction leaves
     assert fitted[2] < 0.01  # more repeats than the plain choice makes
+
+
+def test_onset_shifts_make_the_voices_strike_as_many_notes_as_asked():
+    """Random note probabilities: fitted shifts bring each voice's notes per
+    bar to the rate asked for; a rate no shift reaches keeps the bound."""
+    import torch
+
+    from gan.models import notes
+    from gan.models.part_writing import fit_onsets
+
+    torch.manual_seed(1)
+    n, v, T, P = 64, 3, 32, 7
+    choice = torch.softmax(torch.randn(n, v, T, P + 1), -1)
+    choice[..., 0] *= 0.05  # few rests
+    choice = choice / choice.sum(-1, keepdim=True)
+    onsets = torch.sigmoid(torch.randn(n, v, T, 1) * 2 - 1)
+    probs = notes.NoteProbs(choice[..., 1:], onsets, choice[..., 0], choice, torch.logit(onsets))
+
+    def per_bar(shift):
+        return notes.decide(probs, True, onset_shift=shift)[1].sum((-1, -2)).double().mean(0).numpy() / 2
+
+    plain = per_bar((0.0,) * v)
+    asked = [plain[0] * 1.3, plain[1] * 0.7, 100.0]
+    fitted = fit_onsets(probs, asked)
+    got = per_bar(fitted)
+    assert fitted[0] < 0 < fitted[1]  # more notes: a lower bar; fewer: a higher one
+    assert abs(got[0] - asked[0]) < 0.05 * asked[0] and abs(got[1] - asked[1]) < 0.05 * asked[1]
+    assert fitted[2] == pytest.approx(-6.0, abs=0.01)  # more notes than steps: the bound
+
+
+def test_a_crossing_is_uncrossed_for_the_whole_note_that_gives_way():
+    """The tenor's second note (30, from step 8) rises above the alto's 28,
+    held for all 16 steps. The alto, an inner voice, gives way first: its
+    whole note moves to the composer's next choice that is above the tenor
+    throughout (33), not to a likelier one under it (29), and not only for
+    the crossed half. Onsets never move; the melody is kept."""
+    roll = piece([(40, 16)], [(28, 16)], [(24, 8), (30, 8)], [(12, 16)])
+    scores = scores_for(roll)
+    scores[0, :, 33] = -1.0
+    scores[0, :, 29] = -0.5
+    out = avoid_crossings(roll[None], scores[None], 1, (FIFTH, OCTAVE), uppers=(1,))[0]
+    lines = pitch_lines(out)
+    assert lines[1].tolist() == [33] * 16
+    assert lines[2].tolist() == [24] * 8 + [30] * 8
+    assert np.array_equal((out == 2).any(-1), (roll == 2).any(-1))
+    assert np.array_equal(out[0], roll[0])
+    # pairs not asked for keep their crossings
+    assert np.array_equal(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), uppers=(0, 2))[0], roll)
+
+
+def test_only_pairs_crossing_far_more_than_the_genre_are_uncrossed():
+    from gan.models.part_writing import CROSSING_EXCESS, crossings_in_excess
+
+    real = np.array([0.006, 0.046, 0.040])  # Bach's chorales, per bar
+    assert crossings_in_excess(real * 3, real) == (True, True, True)  # the critic-alone model
+    assert crossings_in_excess(real, real) == (False, False, False)
+    assert crossings_in_excess(np.array([0.0, real[1] * CROSSING_EXCESS * 1.1, 0.001]), real) \
+        == (False, True, False)

@@ -227,8 +227,8 @@ def _decide_blended(probs, monophonic: bool, starts: list[int], weights: np.ndar
     blended = note_maps.NoteProbs(blend(probs.frames), blend(probs.onsets),
                               None if probs.rest is None else blend(probs.rest[..., None])[..., 0],
                               probs.pitch_logits, probs.onset_logits)
-    restrike = rules.restrike if rules is not None and monophonic else ()
-    voices = note_maps.to_state(*note_maps.decide(blended, monophonic, restrike))[0].numpy()
+    decided = rules.decide(blended, monophonic) if rules is not None else note_maps.decide(blended, monophonic)
+    voices = note_maps.to_state(*decided)[0].numpy()
     if rules is None or not monophonic or melody_state is None:
         return voices
     # the melody above the voices, as the rules look at every pair

@@ -65,8 +65,8 @@ def _shift_time(x: torch.Tensor, fill) -> torch.Tensor:
 
 
 @torch.no_grad()
-def decide(probs: NoteProbs, monophonic: bool,
-           restrike: Sequence[float] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
+           onset_shift: Sequence[float] = ()) -> tuple[torch.Tensor, torch.Tensor]:
     """(sounding, onsets), bool (n, v, T, P): the notes the probabilities mean.
 
     Monophonic: a step sounds when a rest is less likely than not; a note
@@ -81,15 +81,25 @@ def decide(probs: NoteProbs, monophonic: bool,
     than over all outcomes, at 1 fully, at 0 not at all. Only meaningful
     for maps trained as probabilities (a reconstruction term); the
     strengths are fitted to the genre (gan.models.part_writing).
+
+    ``onset_shift``, one logit per voice (monophonic only; empty: none):
+    taken off each voice's onset logits first, so that a voice strikes
+    fewer notes (positive) or more (negative) than at even odds; fitted so
+    that each voice strikes as many notes per bar as the genre's real music
+    (gan.models.part_writing.fit_onsets).
     """
     frames = probs.frames
     if not monophonic:
         sounding = frames > 0.5
         starts = sounding & ((probs.onsets > 0.5) | ~_shift_time(sounding, False))
         return sounding, starts
+    onsets = probs.onsets  # (n, v, T, 1)
+    if len(onset_shift):
+        shift = torch.as_tensor(onset_shift, dtype=onsets.dtype, device=onsets.device).view(-1, 1, 1)
+        onsets = torch.sigmoid(torch.logit(onsets, eps=1e-6) - shift)
     sounding = (probs.rest < 0.5).unsqueeze(-1)  # (n, v, T, 1)
     after_note = _shift_time(sounding, False)
-    starts = sounding & (~after_note | (probs.onsets > 0.5))
+    starts = sounding & (~after_note | (onsets > 0.5))
     restruck = starts & after_note  # a note struck straight after another
     starts, sounding, restruck = starts.squeeze(-1), sounding.squeeze(-1), restruck.squeeze(-1)
     run = torch.cumsum(starts.long(), -1) * sounding.long()  # note number of each step, 0 = rest
@@ -99,7 +109,7 @@ def decide(probs: NoteProbs, monophonic: bool,
     note_pitch = note_sums.argmax(-1)  # (n, v, notes + 1)
     if len(restrike):
         strength = torch.as_tensor(restrike, dtype=frames.dtype, device=frames.device).view(-1, 1)
-        note_pitch = _pitch_given_onset(frames, probs.onsets.squeeze(-1), starts, restruck, run,
+        note_pitch = _pitch_given_onset(frames, onsets.squeeze(-1), starts, restruck, run,
                                         note_sums, note_pitch, strength)
     pitch = torch.gather(note_pitch, -1, run)
     hard = F.one_hot(pitch, frames.shape[-1]).bool() & sounding.unsqueeze(-1)

@@ -79,10 +79,12 @@ class EpochEvaluator:
             self.ceiling = similarity_index(features(eval_data[held]), self.reference, self.keys)[0]
         else:
             self.ceiling = ceiling(self.reference, n, self.keys, seed=config.seed)
-        # what re-strike strengths are fitted to (gan.models.part_writing)
-        from gan.models.part_writing import real_repeats
+        # what onset shifts and re-strike strengths are fitted to (gan.models.part_writing)
+        from gan.models.part_writing import neighbour_crossings, real_means
 
-        self.real_repeats = real_repeats(self.reference, G.voices)
+        self.real_crossings = neighbour_crossings(self.reference)
+        self.real_onsets = real_means(self.reference, "onsets_per_bar", G.voices)
+        self.real_repeats = real_means(self.reference, "repeated_note_rate", G.voices)
         self.bars = None
         if sources is not None and len(sources) == len(data):
             from gan.evaluation.copying import TrainingBars
@@ -90,22 +92,11 @@ class EpochEvaluator:
             self.bars = TrainingBars(data, sources, G.voices)
 
     def evaluate(self, G) -> Judgement:
-        """Judge G on the fixed inputs. First, where G's part-writing rules
-        have re-strike strengths, fit them on the training melodies' pieces so
-        that each voice repeats notes as often as the real music
-        (gan.models.part_writing.fit_restrike): G's rules change."""
-        from gan.training.sampling import generate, note_probabilities, pieces_from
+        """Judge G on the fixed inputs (fitting its part-writing rules first:
+        ``fit_rules``)."""
+        from gan.training.sampling import generate
 
-        melody_state, probs = note_probabilities(G, n=len(self.latents), melody=self.melodies,
-                                                 latents=self.latents)
-        rules = getattr(G, "part_writing", None)
-        if rules is not None and rules.restrike and self.melodies is not None:
-            from gan.models.part_writing import fit_restrike
-
-            strengths = fit_restrike(probs, self.real_repeats)
-            G.part_writing = dataclasses.replace(rules, restrike=strengths)
-        samples = pieces_from(G, probs, melody_state)
-        per_piece = features(samples)
+        samples, per_piece = self.fit_rules(G)
         metrics = summarize(per_piece)
         index = similarity_index(per_piece, self.reference, self.keys)[0]
         metrics[INDEX_TRAINING] = index
@@ -126,6 +117,40 @@ class EpochEvaluator:
         if self.judge is not None:
             metrics[GENRE_FIDELITY] = float(self.judge(samples))
         return Judgement(samples, metrics, float(similarity))
+
+    def fit_rules(self, G) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """G's pieces for the training melodies (MuseGAN: the fixed latents)
+        and their features, written out by G's part-writing rules once these
+        are fitted on those pieces (G's rules change): onset shifts so that
+        each voice strikes as many notes per bar as the real music, re-strike
+        strengths so that it repeats them as often, and the neighbouring
+        pairs that cross far more often than the real ones uncrossed
+        (gan.models.part_writing.fit_onsets, fit_restrike,
+        crossings_in_excess)."""
+        from gan.models import part_writing as pw
+        from gan.training.sampling import note_probabilities, pieces_from
+
+        melody_state, probs = note_probabilities(G, n=len(self.latents), melody=self.melodies,
+                                                 latents=self.latents)
+        rules = getattr(G, "part_writing", None)
+        if rules is None:
+            samples = pieces_from(G, probs, melody_state)
+            return samples, features(samples)
+        if rules.onset_shift:
+            rules = dataclasses.replace(rules, onset_shift=pw.fit_onsets(probs, self.real_onsets))
+        if rules.restrike and self.melodies is not None:
+            rules = dataclasses.replace(rules, restrike=pw.fit_restrike(probs, self.real_repeats,
+                                                                        rules.onset_shift))
+        G.part_writing = dataclasses.replace(rules, uncross=(False,) * len(rules.uncross))
+        samples = pieces_from(G, probs, melody_state)
+        per_piece = features(samples)
+        if rules.uncross:
+            G.part_writing = rules = dataclasses.replace(rules, uncross=pw.crossings_in_excess(
+                pw.neighbour_crossings(per_piece), self.real_crossings))
+            if any(rules.uncross):
+                samples = pieces_from(G, probs, melody_state)
+                per_piece = features(samples)
+        return samples, per_piece
 
 
 def index_noise(evaluator: EpochEvaluator, per_piece: dict[str, np.ndarray], draws: int = 20,

@@ -51,8 +51,9 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
 
     ``write_out``: write the notes out with the rules the generator was
     given at training (its ``part_writing``, from the real music: no
-    parallel fifths or octaves where the genre avoids them, and re-struck
-    notes' pitches chosen given their onsets; gan.models.part_writing).
+    parallel fifths or octaves where the genre avoids them, as many notes
+    per bar as the genre, and re-struck notes' pitches chosen given their
+    onsets; gan.models.part_writing).
     False: the composer's likeliest notes as they are (what the critic sees
     during training).
     """
@@ -75,8 +76,8 @@ def _write(generator, probs, melody_state, write_out: bool) -> np.ndarray:
     from gan.models import notes
 
     rules = getattr(generator, "part_writing", None) if write_out and generator.monophonic else None
-    voices = notes.to_state(*notes.decide(probs, generator.monophonic,
-                                          rules.restrike if rules is not None else ()))
+    decided = rules.decide(probs, True) if rules is not None else notes.decide(probs, generator.monophonic)
+    voices = notes.to_state(*decided)
     if generator.conditional:
         voices = torch.cat([torch.as_tensor(melody_state)[:, None].to(voices.dtype), voices], 1)
     pieces = voices.numpy()

@@ -260,6 +260,7 @@ def set_part_writing(session: Session, measured: dict) -> None:
     Nothing when the config turns it off or the voices are not single lines."""
     if not (session.config.part_writing and session.G.monophonic):
         return
+    from gan.data.roll import VOICE_NAMES
     from gan.models.part_writing import PartWriting
 
     # A reconstruction term (the accompaniment model's only) trains the maps
@@ -267,6 +268,12 @@ def set_part_writing(session: Session, measured: dict) -> None:
     # pitch given its onset relies on; the strengths start full and are
     # fitted at each epoch end (gan.models.part_writing).
     calibrated = session.G.conditional and session.config.reconstruction_weight > 0
-    restrike = (1.0,) * len(session.G.voices) if calibrated else ()
+    voices = len(session.G.voices)
+    restrike = (1.0,) * voices if calibrated else ()
+    # Every model's onsets are shifted to the genre's notes per bar, and a
+    # voice pair crossing far more often than the genre's is uncrossed;
+    # both start at none and are fitted at each epoch end too.
+    rules = PartWriting.for_measured(measured, restrike=restrike, onset_shift=(0.0,) * voices,
+                                     uncross=(False,) * (len(VOICE_NAMES) - 1))
     # the checkpoint keeps G's; the composer (G or its weight average) writes
-    session.G.part_writing = session.composer.part_writing = PartWriting.for_measured(measured, restrike)
+    session.G.part_writing = session.composer.part_writing = rules
