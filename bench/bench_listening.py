@@ -4,8 +4,8 @@ Takes a trained accompaniment model, lets it harmonise melodies it never
 saw (the held-out split) and 256 training melodies four ways: the
 composer's likeliest notes as they are, with only the parallels rewritten,
 with the onsets shifted to the genre's notes per bar too, and written out
-by all the model's rules (re-struck notes' pitches given their onsets too,
-for a model trained with a reconstruction term). Prints
+by all the model's rules (re-struck notes' pitches given their onsets and
+excess crossings undone too). Prints
 a table of the similarity index and the voice-leading measures (as
 bench_convergence.py reports them) for each, how many notes changed, and
 draws the pieces that changed most as piano rolls (the changed notes
@@ -109,35 +109,26 @@ def main() -> int:
     args = parser.parse_args()
 
     from gan.data.corpus import Corpus
-    from gan.evaluation.similarity import features
-    from gan.models.part_writing import (
-        PartWriting,
-        fit_onsets,
-        fit_restrike,
-        real_means,
-    )
+    from gan.models.part_writing import PartWriting
+    from gan.training.evaluation import EpochEvaluator
     from gan.training.inference import load_generator
-    from gan.training.sampling import generate, note_probabilities, save_midi
+    from gan.training.sampling import generate, save_midi
 
     corpus, held = Corpus.load([args.genre], include_imports=False).split(0.1)
     unseen = held.segments(4)
     model, config = load_generator(args.checkpoint)
     # the rules as this version derives them from the training music (a
-    # checkpoint may predate them, or hold an earlier version's), the
-    # onset shifts and re-strike strengths fitted on 256 training melodies
-    # as an epoch end fits them on its own
+    # checkpoint may predate them, or hold an earlier version's), fitted as
+    # an epoch end fits them
     training = corpus.segments(4)
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
-    real = features(training)
-    probs = note_probabilities(model, melody=picked[:, 0], seed=0)[1]
-    rules = PartWriting.for_music(training,
-                                  onset_shift=fit_onsets(probs, real_means(real, "onsets_per_bar", model.voices)))
-    if model.conditional and config.reconstruction_weight > 0:
-        rules = dataclasses.replace(rules, restrike=fit_restrike(
-            probs, real_means(real, "repeated_note_rate", model.voices), rules.onset_shift))
-    model.part_writing = rules
+    v = len(model.voices)
+    model.part_writing = PartWriting.for_music(training, restrike=(1.0,) * v, onset_shift=(0.0,) * v,
+                                               uncross=(False,) * 3)
+    EpochEvaluator(model, training, config).fit_rules(model)
+    rules = model.part_writing
     print(f"rules: {rules}")
-    parallels = dataclasses.replace(rules, restrike=(), onset_shift=())
+    parallels = dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=())
     ways = {"likeliest notes": None, "parallels only": parallels,
             "parallels, onsets shifted": dataclasses.replace(parallels, onset_shift=rules.onset_shift),
             "written out": rules}

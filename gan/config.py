@@ -137,10 +137,10 @@ SPECS: dict[str, FieldSpec] = {
         "real music; where two voices would move in parallel fifths or "
         "octaves and the genre avoids them, or two neighbouring voices cross "
         "far more often than the genre's, one voice takes the composer's next "
-        "choice for that note (never the melody); with a reconstruction "
-        "weight, a re-struck note takes the pitch likeliest given that a new "
-        "note starts, so each voice repeats notes about as often as the "
-        "genre's music does. All fitted every epoch on training melodies. "
+        "choice for that note (never the melody); a re-struck note takes the "
+        "pitch likeliest given that a new note starts, so each voice repeats "
+        "notes about as often as the genre's music does. All fitted every "
+        "epoch on training melodies. "
         "Training is the same either way. 0: the composer's likeliest "
         "notes, as they are.")),
     "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(

@@ -130,7 +130,7 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     result = train(cfg, data, lambda e: None, run_dir=tmp_path / "on")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "on" / "checkpoints" / "latest.pt")
-    # with a reconstruction term the maps are probabilities: strengths fitted per voice
+    # strengths fitted per voice
     assert model.part_writing.avoid == PartWriting.for_music(data).avoid
     assert len(model.part_writing.restrike) == 3
     assert all(0.0 <= x <= 1.0 for x in model.part_writing.restrike)
@@ -140,10 +140,10 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     result = train(critic_only, data, lambda e: None, run_dir=tmp_path / "critic_only")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
-    # no strengths (the plain choice of pitch), onsets shifted like any model's
+    # the critic alone: the same rules, fitted to its own maps
     rules = model.part_writing
-    assert dataclasses.replace(rules, onset_shift=(), uncross=()) == PartWriting.for_music(data)
-    assert len(rules.onset_shift) == len(rules.uncross) == 3
+    assert dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=()) == PartWriting.for_music(data)
+    assert len(rules.restrike) == len(rules.onset_shift) == len(rules.uncross) == 3
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")

@@ -78,9 +78,9 @@ def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
     ``restrike``, one strength in [0, 1] per voice (monophonic only; empty:
     none): a note struck straight after another takes the pitch likeliest
     *given that a new note starts there* (``_pitch_given_onset``) rather
-    than over all outcomes, at 1 fully, at 0 not at all. Only meaningful
-    for maps trained as probabilities (a reconstruction term); the
-    strengths are fitted to the genre (gan.models.part_writing).
+    than over all outcomes, at 1 fully, at 0 not at all. The strengths
+    are fitted to the genre (gan.models.part_writing): how well the maps
+    are calibrated differs by model.
 
     ``onset_shift``, one logit per voice (monophonic only; empty: none):
     taken off each voice's onset logits first, so that a voice strikes

@@ -21,15 +21,17 @@ keeps them.
 
 Repeated notes: the composer re-struck the pitch it held 1.6 times as
 often as Bach (the bass 5 times), because a step's pitch probabilities
-count the chance of holding on for the held pitch. A model trained with a
-reconstruction term gives probabilities that mean something, so its
-re-struck notes take the pitch likeliest given that a note starts
+count the chance of holding on for the held pitch. So re-struck notes
+take the pitch likeliest given that a note starts
 (gan.models.notes.decide), with a strength per voice (``restrike``) fitted
 at every epoch end on the training melodies (``fit_restrike``) so that
 each voice repeats its notes as often as the genre's real music does:
-nearly the whole correction for chorale voices, a few per cent for string
-quartets, whose voices repeat notes often. A critic-only model's maps are
-not probabilities of anything, and there it hurt (docs/bench/gan.md).
+nearly the whole correction for chorale voices under a reconstruction
+term, a few per cent for string quartets, whose voices repeat notes
+often, and for the critic-alone `lab` model, whose onsets sit near even
+odds (so the holding share is large). Before onsets were fitted, the same
+correction hurt `lab`; after, it helped at every epoch tried
+(docs/bench/gan.md).
 
 Rhythm: a note starts where the composer's onset is likelier than not,
 and at even odds the composer struck fewer notes than the genre (`quick`:
@@ -78,8 +80,7 @@ class PartWriting:
     avoid: tuple[int, ...] = (FIFTH, OCTAVE)
     # per generated voice, how strongly a re-struck note takes the pitch
     # likeliest given its onset (gan.models.notes.decide; 0 to 1): empty for
-    # models whose maps are not probabilities (no reconstruction term);
-    # fitted at every epoch end (fit_restrike)
+    # none (checkpoints from before); fitted at every epoch end (fit_restrike)
     restrike: tuple[float, ...] = ()
     # per generated voice, the logit taken off its onsets before deciding
     # (gan.models.notes.decide): empty for none; fitted at every epoch end

@@ -138,7 +138,7 @@ class EpochEvaluator:
             return samples, features(samples)
         if rules.onset_shift:
             rules = dataclasses.replace(rules, onset_shift=pw.fit_onsets(probs, self.real_onsets))
-        if rules.restrike and self.melodies is not None:
+        if rules.restrike:
             rules = dataclasses.replace(rules, restrike=pw.fit_restrike(probs, self.real_repeats,
                                                                         rules.onset_shift))
         G.part_writing = dataclasses.replace(rules, uncross=(False,) * len(rules.uncross))

@@ -263,17 +263,14 @@ def set_part_writing(session: Session, measured: dict) -> None:
     from gan.data.roll import VOICE_NAMES
     from gan.models.part_writing import PartWriting
 
-    # A reconstruction term (the accompaniment model's only) trains the maps
-    # as probabilities of the real voices, which choosing a re-struck note's
-    # pitch given its onset relies on; the strengths start full and are
-    # fitted at each epoch end (gan.models.part_writing).
-    calibrated = session.G.conditional and session.config.reconstruction_weight > 0
+    # Each voice's onsets are shifted to the genre's notes per bar, its
+    # re-struck notes' pitches chosen given their onsets as strongly as
+    # makes it repeat notes as often as the genre, and a voice pair crossing
+    # far more often than the genre's is uncrossed: no shift, full strength
+    # and no pair to start with, all fitted at each epoch end
+    # (gan.models.part_writing).
     voices = len(session.G.voices)
-    restrike = (1.0,) * voices if calibrated else ()
-    # Every model's onsets are shifted to the genre's notes per bar, and a
-    # voice pair crossing far more often than the genre's is uncrossed;
-    # both start at none and are fitted at each epoch end too.
-    rules = PartWriting.for_measured(measured, restrike=restrike, onset_shift=(0.0,) * voices,
+    rules = PartWriting.for_measured(measured, restrike=(1.0,) * voices, onset_shift=(0.0,) * voices,
                                      uncross=(False,) * (len(VOICE_NAMES) - 1))
     # the checkpoint keeps G's; the composer (G or its weight average) writes
     session.G.part_writing = session.composer.part_writing = rules
