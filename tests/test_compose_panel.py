@@ -79,7 +79,8 @@ def test_panel_accompanies_a_builtin_tune_keeps_and_exports(unet_job, make_panel
     again.set_job(job_id)
     assert [t.path for t in again.takes()] == [t.path for t in panel.takes()]
     label = again.takes()[0].label  # named from the file: melody, epoch, seed
-    assert label.startswith("Auld Lang Syne") and label.endswith(" · epoch 1 · seed 4"), label
+    best = panel.epoch_combo.currentData()  # the best epoch's model composed
+    assert label.startswith("Auld Lang Syne") and label.endswith(f" · epoch {best} · seed 4"), label
     ticks = [again.take_list.item(i).checkState() == Qt.Checked for i in range(4)]
     assert ticks == [True, False, False, False]
     # "Delete unticked" removes the other files; the kept take stays
