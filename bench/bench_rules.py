@@ -11,14 +11,17 @@ and today's (onsets at the genre's rate, excess crossings undone,
 re-strikes for every model). Each is fitted on the training melodies and
 scored on the unseen ones exactly as ``EpochEvaluator.evaluate`` does
 (bench_convergence.py's split). Prints the index on unseen and training
-melodies and the fitted rules per way.
+melodies, what the judging took (the median of ``--repeat`` evaluations:
+the epoch end's judging part) and the fitted rules per way.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("checkpoints", nargs="+")
     parser.add_argument("--genre", default="chorale")
     parser.add_argument("--holdout", type=float, default=0.1)
+    parser.add_argument("--repeat", type=int, default=1, help="evaluations per way, for the timing")
     args = parser.parse_args()
 
     from gan.data.corpus import Corpus
@@ -51,10 +55,15 @@ def main() -> int:
                                                uncross=(False,) * 3)}
         print(f"{path}:")
         for way, rules in ways.items():
-            model.part_writing = rules
-            metrics = evaluator.evaluate(model).metrics
+            seconds = []
+            for _ in range(max(1, args.repeat)):
+                model.part_writing = rules
+                started = time.perf_counter()
+                metrics = evaluator.evaluate(model).metrics
+                seconds.append(time.perf_counter() - started)
             print(f"  {way:36s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.3f}  "
-                  f"training {metrics[INDEX_TRAINING]:.3f}  {model.part_writing}", flush=True)
+                  f"training {metrics[INDEX_TRAINING]:.3f}  {statistics.median(seconds):.2f} s  "
+                  f"{model.part_writing}", flush=True)
     return 0
 
 
