@@ -120,7 +120,8 @@ class PartWriting:
     def decide(self, probs, monophonic: bool):
         """(sounding, onsets) decided from ``probs`` (gan.models.notes.NoteProbs)
         with these rules' onset shifts and re-strike strengths (single-line
-        voices only); the parallels are rewritten afterwards (``apply``)."""
+        voices only); parallels and excess crossings are rewritten afterwards
+        (``apply``)."""
         from gan.models import notes
 
         if not monophonic:
