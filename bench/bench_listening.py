@@ -122,9 +122,7 @@ def main() -> int:
     # an epoch end fits them
     training = corpus.segments(4)
     picked = training[np.random.default_rng(1).choice(len(training), min(256, len(training)), replace=False)]
-    v = len(model.voices)
-    model.part_writing = PartWriting.for_music(training, restrike=(1.0,) * v, onset_shift=(0.0,) * v,
-                                               uncross=(False,) * 3)
+    model.part_writing = PartWriting.for_music(training).to_fit(len(model.voices))
     EpochEvaluator(model, training, config).fit_rules(model)
     rules = model.part_writing
     print(f"rules: {rules}")

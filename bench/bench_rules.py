@@ -51,8 +51,7 @@ def main() -> int:
         ways = {"parallels only": base,
                 "parallels, re-strikes (2026-11-28)": dataclasses.replace(
                     base, restrike=(1.0,) * v if accompaniment else ()),
-                "today's": dataclasses.replace(base, restrike=(1.0,) * v, onset_shift=(0.0,) * v,
-                                               uncross=(False,) * 3)}
+                "today's": base.to_fit(v)}
         print(f"{path}:")
         for way, rules in ways.items():
             seconds = []

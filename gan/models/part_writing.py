@@ -58,6 +58,7 @@ docs/bench/gan.md has the measurements.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from gan.data.roll import STEPS_PER_BAR
+from gan.data.roll import STEPS_PER_BAR, VOICE_NAMES
 from gan.evaluation.voice_leading import FIFTH, MAX_REST_STEPS, OCTAVE
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
@@ -92,16 +93,24 @@ class PartWriting:
     uncross: tuple[bool, ...] = ()
 
     @classmethod
-    def for_music(cls, rolls: np.ndarray, **fitted) -> PartWriting:
-        """From real note-state rolls; ``fitted``: the fields fitted later,
-        as they start."""
-        return cls(avoid=avoided(real_rates(rolls)), **fitted)
+    def for_music(cls, rolls: np.ndarray) -> PartWriting:
+        """From real note-state rolls, nothing fitted (``to_fit``)."""
+        return cls(avoid=avoided(real_rates(rolls)))
 
     @classmethod
-    def for_measured(cls, per_piece: dict[str, np.ndarray], **fitted) -> PartWriting:
+    def for_measured(cls, per_piece: dict[str, np.ndarray]) -> PartWriting:
         """From the real music's voice-leading metrics, already measured
-        (gan.evaluation.similarity.features, as the job's scorer holds them)."""
-        return cls(avoid=avoided(rates_of(per_piece)), **fitted)
+        (gan.evaluation.similarity.features, as the job's scorer holds them),
+        nothing fitted (``to_fit``)."""
+        return cls(avoid=avoided(rates_of(per_piece)))
+
+    def to_fit(self, voices: int) -> PartWriting:
+        """These rules with every fitted rule switched on for ``voices``
+        generated voices, as fitting starts: no onset shift, full re-strike
+        strength, no pair uncrossed (``fit_onsets``, ``fit_restrike``,
+        ``crossings_in_excess`` fit them at each epoch end)."""
+        return dataclasses.replace(self, restrike=(1.0,) * voices, onset_shift=(0.0,) * voices,
+                                   uncross=(False,) * (len(VOICE_NAMES) - 1))
 
     def to_dict(self) -> dict[str, Any]:
         return {"avoid": list(self.avoid), "restrike": list(self.restrike),

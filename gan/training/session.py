@@ -260,7 +260,6 @@ def set_part_writing(session: Session, measured: dict) -> None:
     Nothing when the config turns it off or the voices are not single lines."""
     if not (session.config.part_writing and session.G.monophonic):
         return
-    from gan.data.roll import VOICE_NAMES
     from gan.models.part_writing import PartWriting
 
     # Each voice's onsets are shifted to the genre's notes per bar, its
@@ -269,8 +268,6 @@ def set_part_writing(session: Session, measured: dict) -> None:
     # far more often than the genre's is uncrossed: no shift, full strength
     # and no pair to start with, all fitted at each epoch end
     # (gan.models.part_writing).
-    voices = len(session.G.voices)
-    rules = PartWriting.for_measured(measured, restrike=(1.0,) * voices, onset_shift=(0.0,) * voices,
-                                     uncross=(False,) * (len(VOICE_NAMES) - 1))
+    rules = PartWriting.for_measured(measured).to_fit(len(session.G.voices))
     # the checkpoint keeps G's; the composer (G or its weight average) writes
     session.G.part_writing = session.composer.part_writing = rules
