@@ -152,6 +152,13 @@ SPECS: dict[str, FieldSpec] = {
         "NVIDIA GPUs only: 1 records a training step once and replays it "
         "(lab's steps ran 4 times faster on an H100: 27 instead of 117 ms); 0 runs "
         "every step the plain way (for comparisons, or if a GPU misbehaves).")),
+    "epoch_end": FieldSpec(str, choices=("auto", "background", "inline"), label="Epoch ends run", help=(
+        "background: the next epoch trains while the last one is judged and its "
+        "MIDI files and checkpoint are written (its scores then arrive a few "
+        "steps into the next epoch); inline: training waits for them. auto: "
+        "background on an NVIDIA GPU, which would otherwise sit idle, inline on "
+        "the CPU, where both would share the same cores. The results are the "
+        "same either way.")),
 }
 
 
@@ -187,6 +194,7 @@ class TrainConfig:
     log_every: int = 10
     cuda_graph: int = 1
     precision: str = "auto"
+    epoch_end: str = "auto"
     part_writing: int = 1
 
     # -- validation -----------------------------------------------------

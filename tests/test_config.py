@@ -40,6 +40,7 @@ CASES = {
     "log_every": (0, 50),
     "cuda_graph": (2, 0),
     "precision": ("fp16", "fp32"),
+    "epoch_end": ("later", "background"),
     "part_writing": (2, 0),
 }
 

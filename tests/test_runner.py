@@ -35,8 +35,9 @@ def _config(epochs=2, **changes):
                                metric_samples=8, **changes)
 
 
-def test_run_job_writes_everything(store, genre):
-    job_id = store.create("run", _config(), [f"genre={genre}"])
+@pytest.mark.parametrize("epoch_end", ["inline", "background"])
+def test_run_job_writes_everything(store, genre, epoch_end):
+    job_id = store.create("run", _config(epoch_end=epoch_end), [f"genre={genre}"])
     seen = []
     status = run_job(job_id, store, on_event=seen.append)
     assert status == "completed"

@@ -190,11 +190,13 @@ def test_run_records_and_resume_replaces_redone_epochs(store):
         store.record_run_started(job, _started())
         assert store.reference(job) == ({"polyphony": 2.5, "bad": None}, 0.93)
         store.record_steps(job, [StepRow(s, 1, time.time(), -1.0, 0.5, float("nan"))
-                                 for s in (1, 2, 3)], 3, 10.0, 9.0)
+                                 for s in (1, 2, 3, 4)], 4, 10.0, 9.0)
         got = store.get(job)
-        assert (got.step, got.total_steps, got.eta_seconds, got.device) == (3, 12, 9.0, "cpu")
-        assert got.progress == 0.25
-        for epoch, sim in ((1, 0.5), (2, 0.7), (3, 0.6)):
+        assert (got.step, got.total_steps, got.eta_seconds, got.device) == (4, 12, 9.0, "cpu")
+        assert got.progress == pytest.approx(1 / 3)
+        store.record_epoch(job, _report(folder, 1, 0.5))  # step 3, judged while step 4 ran
+        assert (store.get(job).epoch, store.get(job).step) == (1, 4)  # the step never goes back
+        for epoch, sim in ((2, 0.7), (3, 0.6)):
             store.record_epoch(job, _report(folder, epoch, sim))
         # a checkpoint written just before a crash, without its epoch row
         (folder / "checkpoints" / "epoch_0004.pt").write_bytes(b"partial")
@@ -223,7 +225,7 @@ def test_run_records_and_resume_replaces_redone_epochs(store):
     assert [(s.epoch, s.index) for s in store.samples(job)] == \
         [(e, i) for e in (1, 2, 3, 4) for i in (0, 1)]
     assert [s.path for s in store.samples(job, epoch=3)][0].endswith("s3_0.mid")
-    assert [s.step for s in store.steps(job)] == [1, 2, 3]
+    assert [s.step for s in store.steps(job)] == [1, 2, 3, 4]
     got = store.get(job)
     assert (got.status, got.best_similarity, got.best_epoch, got.progress) == \
         ("completed", 0.8, 3, 1.0)

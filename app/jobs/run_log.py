@@ -98,8 +98,10 @@ class RunLog:
                              "VALUES (?, ?, ?, ?)",
                              [(job_id, ev.epoch, i, str(p))
                               for i, p in enumerate(ev.sample_paths)])
-            conn.execute("UPDATE jobs SET epoch = ?, step = ?, heartbeat = ? WHERE id = ?",
-                         (ev.epoch, ev.step, now, job_id))
+            # an epoch judged in the background arrives after some of the next
+            # epoch's steps (gan.training.epoch_end): the step never goes back
+            conn.execute("UPDATE jobs SET epoch = ?, step = MAX(COALESCE(step, 0), ?), heartbeat = ? "
+                         "WHERE id = ?", (ev.epoch, ev.step, now, job_id))
             self.refresh_best(conn, job_id)
             sim = _num(ev.similarity)
             lifecycle.event(conn, job_id, f"Epoch {ev.epoch}: similarity "

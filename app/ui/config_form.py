@@ -43,7 +43,8 @@ GROUPS = (
                                  ("log_every", "Log losses every N steps"),
                                  ("seed", "Random seed"),
                                  ("cuda_graph", "Replay steps as a CUDA graph (1 = on)"),
-                                 ("precision", "GPU number precision (auto, bf16, fp32)")]),
+                                 ("precision", "GPU number precision (auto, bf16, fp32)"),
+                                 ("epoch_end", "Epoch ends run (auto, background, inline)")]),
 )
 # A setting the library gains before it is placed above still gets a field
 # (its name as the label), so the form never lacks one and never fails.

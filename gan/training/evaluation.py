@@ -48,6 +48,18 @@ class Judgement:
     similarity: float  # on unseen melodies when there are some, else training melodies
 
 
+@dataclass
+class Probe:
+    """A generator's note probabilities for the evaluator's fixed inputs, on
+    the CPU (gan.training.sampling.note_probabilities): training melodies
+    (or latents), and unseen melodies when there are some."""
+
+    melody_state: Any
+    probs: Any
+    unseen_state: Any = None
+    unseen_probs: Any = None
+
+
 class EpochEvaluator:
     """Holds what every epoch end compares against: the real music's
     features, the ceiling, the fixed latents and melodies."""
@@ -57,7 +69,7 @@ class EpochEvaluator:
                  judge: GenreJudge | None = None):
         from gan.training.sampling import fixed_latents, fixed_melody_indices
 
-        self.config, self.judge = config, judge
+        self.config, self.judge_genre = config, judge
         self.conditional = bool(G.conditional)
         self.keys = feature_keys(config.architecture, VOICE_NAMES)
         self.reference = features(data)
@@ -94,15 +106,35 @@ class EpochEvaluator:
     def evaluate(self, G) -> Judgement:
         """Judge G on the fixed inputs (fitting its part-writing rules first:
         ``fit_rules``)."""
-        from gan.training.sampling import generate
+        return self.judge(G, self.probe(G))
 
-        samples, per_piece = self.fit_rules(G)
+    def probe(self, G) -> Probe:
+        """G's note probabilities for the fixed inputs: the only part of
+        judging that runs G (on its device); ``judge`` does the rest on the
+        CPU, and may do it while G trains on."""
+        from gan.training.sampling import note_probabilities
+
+        state, probs = note_probabilities(G, n=len(self.latents), melody=self.melodies,
+                                          latents=self.latents)
+        probe = Probe(state, probs)
+        if self.unseen is not None:
+            probe.unseen_state, probe.unseen_probs = note_probabilities(G, melody=self.unseen,
+                                                                        latents=self.latents)
+        return probe
+
+    def judge(self, G, probe: Probe) -> Judgement:
+        """The judgement of G's ``probe``: G (or its
+        gan.training.sampling.NoteWriter) gets its part-writing rules fitted
+        (``fit_rules``); its weights are not used."""
+        from gan.training.sampling import pieces_from
+
+        samples, per_piece = self.fit_rules(G, probe)
         metrics = summarize(per_piece)
         index = similarity_index(per_piece, self.reference, self.keys)[0]
         metrics[INDEX_TRAINING] = index
         similarity = index
         if self.unseen is not None:
-            unseen = generate(G, melody=self.unseen, latents=self.latents)
+            unseen = pieces_from(G, probe.unseen_probs, probe.unseen_state)
             similarity = metrics[INDEX_UNSEEN] = similarity_index(features(unseen), self.reference,
                                                                   self.keys)[0]
         if self.real is not None:
@@ -114,11 +146,11 @@ class EpochEvaluator:
                                                                       G.voices)))
         if self.bars is not None:
             metrics[COPIED_RUN] = float(np.mean(self.bars.longest_runs(samples).longest_run))
-        if self.judge is not None:
-            metrics[GENRE_FIDELITY] = float(self.judge(samples))
+        if self.judge_genre is not None:
+            metrics[GENRE_FIDELITY] = float(self.judge_genre(samples))
         return Judgement(samples, metrics, float(similarity))
 
-    def fit_rules(self, G) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def fit_rules(self, G, probe: Probe | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """G's pieces for the training melodies (MuseGAN: the fixed latents)
         and their features, written out by G's part-writing rules once these
         are fitted on those pieces (G's rules change): onset shifts so that
@@ -126,12 +158,12 @@ class EpochEvaluator:
         strengths so that it repeats them as often, and the neighbouring
         pairs that cross far more often than the real ones uncrossed
         (gan.models.part_writing.fit_onsets, fit_restrike,
-        crossings_in_excess)."""
+        crossings_in_excess). ``probe``: G's (``probe``), when already taken."""
         from gan.models import part_writing as pw
-        from gan.training.sampling import note_probabilities, pieces_from
+        from gan.training.sampling import pieces_from
 
-        melody_state, probs = note_probabilities(G, n=len(self.latents), melody=self.melodies,
-                                                 latents=self.latents)
+        probe = probe or self.probe(G)
+        melody_state, probs = probe.melody_state, probe.probs
         rules = getattr(G, "part_writing", None)
         if rules is None:
             samples = pieces_from(G, probs, melody_state)

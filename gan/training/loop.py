@@ -12,7 +12,6 @@ diverged.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
@@ -23,8 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gan.config import TrainConfig
-from gan.training.epoch_end import epoch_report
-from gan.training.epoch_log import append_epoch
+from gan.training.epoch_end import EpochEnds
 from gan.training.evaluation import EpochEvaluator, GenreJudge
 from gan.training.events import EventCallback, Notice, RunFinished, RunStarted, StepStats, StopFlag
 from gan.training.checkpoint import DiskFull
@@ -132,6 +130,27 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
                 should_stop: StopFlag, run_dir: Path, genre: str | None) -> None:
     """Train epoch after epoch until ``config.epochs``; raises ``Cancelled``
     or ``Diverged`` to end early."""
+    config = session.config
+    ends = None if evaluator is None else EpochEnds(
+        session, evaluator, run_dir, genre, on_event, in_background(config, session.device))
+    try:
+        _train_epochs(session, ends, on_event, should_stop)
+    finally:
+        if ends is not None:  # the last epoch end is delivered, however the run ends
+            try:
+                ends.drain()
+            finally:
+                ends.close()
+
+
+def in_background(config: TrainConfig, device) -> bool:
+    """Whether epoch ends run while the next epoch trains (``epoch_end``;
+    auto: on CUDA, where the GPU would otherwise wait)."""
+    return config.epoch_end == "background" or (config.epoch_end == "auto" and device.type == "cuda")
+
+
+def _train_epochs(session: Session, ends: EpochEnds | None, on_event: EventCallback,
+                  should_stop: StopFlag) -> None:
     config, ranks = session.config, session.ranks
     guard = LossGuard(session.device)
     # Under torchrun the ranks stop together (below), never one alone.
@@ -147,6 +166,8 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
         logged: list[list[float]] = []
         for _ in range(session.steps_per_epoch):
             stacked = iteration(local_stop)
+            if ends is not None:
+                ends.poll()  # the last epoch's scores, when judged in the background
             session.step += 1
             steps_done += 1
             guard.observe(stacked, session.step)
@@ -167,14 +188,9 @@ def _run_epochs(session: Session, evaluator: EpochEvaluator | None, on_event: Ev
         guard.check()  # a non-log step may have gone bad on an accelerator
         session.epoch += 1
         rank_steps = _check_ranks_agree(ranks, steps_done, session.G, session.D)
-        if evaluator is None:
-            continue
-        report = epoch_report(session, evaluator, session.epoch, session.step, logged, run_dir,
-                              genre, time.perf_counter() - epoch_start)
-        if ranks.distributed:
-            report = dataclasses.replace(report, rank_steps=rank_steps)
-        append_epoch(run_dir, report)
-        on_event(report)
+        if ends is not None:
+            ends.end_epoch(logged, time.perf_counter() - epoch_start,
+                           rank_steps if ranks.distributed else None)
 
 
 def reconstruction_scale(config: TrainConfig, epoch: int) -> float:

@@ -10,7 +10,9 @@ stream (a resumed run stays identical to an unbroken one).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,9 +64,28 @@ def generate(generator, *, n: int | None = None, melody: np.ndarray | None = Non
     return generator.pitch_window.expand(np.concatenate(out))
 
 
+@dataclass
+class NoteWriter:
+    """What writing notes out needs from a generator (``pieces_from``), and
+    none of its weights: an epoch end judged in the background
+    (gan.training.epoch_end) writes with this while the generator trains on."""
+
+    pitch_window: Any
+    monophonic: bool
+    conditional: bool
+    voices: tuple[int, ...]
+    part_writing: Any  # gan.models.part_writing.PartWriting or None
+
+    @classmethod
+    def of(cls, generator) -> NoteWriter:
+        return cls(generator.pitch_window, bool(generator.monophonic), bool(generator.conditional),
+                   tuple(generator.voices), getattr(generator, "part_writing", None))
+
+
 def pieces_from(generator, probs, melody_state=None, write_out: bool = True) -> np.ndarray:
     """``generate``'s pieces from probabilities ``note_probabilities`` gave
-    (with its melody note-state roll for the accompaniment model)."""
+    (with its melody note-state roll for the accompaniment model);
+    ``generator`` may be its ``NoteWriter``."""
     return generator.pitch_window.expand(_write(generator, probs, melody_state, write_out))
 
 

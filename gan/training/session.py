@@ -114,12 +114,6 @@ class Session:
     best_similarity: float = float("nan")
     average: Any = None  # gan.training.ema.WeightAverage of G, when the config asks for one
 
-    def note_epoch(self, epoch: int, similarity: float) -> None:
-        """Remember the epoch's score and whether it is the best so far."""
-        self.similarity = similarity
-        if similarity == similarity and not similarity <= self.best_similarity:  # NaN-aware
-            self.best_epoch, self.best_similarity = epoch, similarity
-
     @property
     def composer(self):
         """The generator that writes the music users hear: the weight
