@@ -9,16 +9,8 @@ import numpy as np
 import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
-from gan.models.part_writing import (
-    FIFTH,
-    OCTAVE,
-    PartWriting,
-    avoid_crossings,
-    avoid_parallels,
-    avoided,
-    parallel_at,
-    pitch_lines,
-)
+from gan.models.part_writing import FIFTH, OCTAVE, PartWriting, avoided
+from gan.models.rewriting import avoid_crossings, avoid_parallels, parallel_at, pitch_lines
 
 ROWS = 48
 

@@ -114,15 +114,21 @@ def _pair_moves(upper: np.ndarray, lower: np.ndarray):
     return prev_upper, prev_lower, has_prev
 
 
-def _parallels(upper: np.ndarray, lower: np.ndarray) -> dict[int, np.ndarray]:
-    """interval class -> (n,) number of parallel moves into that class."""
+def parallel_steps(upper: np.ndarray, lower: np.ndarray) -> dict[int, np.ndarray]:
+    """interval class -> bool (..., steps): where a parallel move into that
+    class arrives, for two lines (pitch rows, -1 where silent)."""
     prev_upper, prev_lower, has_prev = _pair_moves(upper, lower)
     move_upper = upper - prev_upper
     move_lower = lower - prev_lower
     similar = has_prev & (move_upper != 0) & (np.sign(move_upper) == np.sign(move_lower))
     before = np.abs(prev_upper - prev_lower) % 12
     after = np.abs(upper - lower) % 12
-    return {cls: (similar & (before == cls) & (after == cls)).sum(-1) for cls in (FIFTH, OCTAVE)}
+    return {cls: similar & (before == cls) & (after == cls) for cls in (FIFTH, OCTAVE)}
+
+
+def _parallels(upper: np.ndarray, lower: np.ndarray) -> dict[int, np.ndarray]:
+    """interval class -> (n,) number of parallel moves into that class."""
+    return {cls: steps.sum(-1) for cls, steps in parallel_steps(upper, lower).items()}
 
 
 def _crossings(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:

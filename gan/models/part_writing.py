@@ -48,7 +48,8 @@ Crossings: the critic-alone `lab` model crossed neighbouring voices 3 to
 crosses more than ``CROSSING_EXCESS`` times as often on the training
 melodies as in the real music (``crossings_in_excess``), each crossing of
 that pair is rewritten like a parallel: a voice takes the composer's next
-choice that crosses nothing and makes no parallel (``avoid_crossings``).
+choice that crosses nothing and makes no parallel
+(gan.models.rewriting.avoid_crossings).
 A pair that crosses about as often as the genre, or less, keeps its
 crossings: `quick` on chorales, string quartets.
 
@@ -59,7 +60,6 @@ docs/bench/gan.md has the measurements.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +67,8 @@ from typing import Any
 import numpy as np
 
 from gan.data.roll import STEPS_PER_BAR, VOICE_NAMES
-from gan.evaluation.voice_leading import FIFTH, MAX_REST_STEPS, OCTAVE
+from gan.evaluation.voice_leading import FIFTH, OCTAVE
+from gan.models.rewriting import avoid_crossings, avoid_parallels
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
@@ -260,124 +261,3 @@ def crossings_in_excess(generated: np.ndarray, real: np.ndarray) -> tuple[bool, 
     pair's crossings, so a pair that crosses about as often as the genre,
     or less (`quick` on chorales, string quartets), keeps them."""
     return tuple(bool(g > CROSSING_EXCESS * r) for g, r in zip(generated, real))
-
-
-def pitch_lines(state: np.ndarray) -> np.ndarray:
-    """(voices, steps) sounding pitch row, -1 for silence (monophonic voices)."""
-    sounding = state > 0
-    return np.where(sounding.any(-1), sounding.argmax(-1), -1)
-
-
-def parallel_at(p: np.ndarray, a: int, b: int, t: int, intervals) -> bool:
-    """Voices a (upper) and b, both sounding at step t, reach it by similar
-    motion from their last sonority (a rest of at most MAX_REST_STEPS
-    between) and stand an avoided interval class apart before and after:
-    the parallels gan.evaluation.voice_leading counts, one step at a time
-    (tests/test_part_writing.py checks that the two count alike)."""
-    if p[a, t] < 0 or p[b, t] < 0:
-        return False
-    s = t - 1
-    while s >= 0 and (p[a, s] < 0 or p[b, s] < 0):
-        s -= 1
-    if s < 0 or t - s - 1 > MAX_REST_STEPS:
-        return False
-    up, down = p[a, t] - p[a, s], p[b, t] - p[b, s]
-    if up == 0 or np.sign(up) != np.sign(down):
-        return False
-    before, after = abs(p[a, s] - p[b, s]) % 12, abs(p[a, t] - p[b, t]) % 12
-    return before == after and after in intervals  # a fifth into an octave is no parallel
-
-
-def _fits(p: np.ndarray, v: int, start: int, end: int, q: int, intervals) -> bool:
-    """Pitch q for voice v's note over steps start..end (inclusive) makes
-    no parallel on the way in or out, no repeated note, and no crossing
-    or unison with a neighbouring voice while it sounds."""
-    voices, steps = p.shape
-    if (start > 0 and p[v, start - 1] == q) or (end + 1 < steps and p[v, end + 1] == q):
-        return False  # a repeated note
-    span = slice(start, end + 1)
-    above = p[v - 1, span] if v > 0 else np.full(end + 1 - start, -1)
-    below = p[v + 1, span] if v + 1 < voices else np.full(end + 1 - start, -1)
-    if ((above >= 0) & (q >= above)).any() or ((below >= 0) & (q <= below)).any():
-        return False  # a crossing, or a unison with a neighbour (a voice lost to the ear)
-    trial = p.copy()
-    trial[v, start:end + 1] = q
-    for t in range(start, min(steps, end + 2 + MAX_REST_STEPS)):
-        for other in range(voices):
-            if other != v and parallel_at(trial, min(v, other), max(v, other), t, intervals):
-                return False
-    return True
-
-
-def _give_way(p, onsets, scores, fixed, a, b, t, intervals, choices) -> bool:
-    """One of voices a and b takes, for its whole note sounding at step t,
-    the composer's likeliest other pitch that ``_fits``: True if one did."""
-    voices = p.shape[0]
-    # an inner voice first, then the bass, then the top voice; never a given
-    # voice (the melody the accompaniment model was handed)
-    order = sorted((v for v in (a, b) if v >= fixed),
-                   key=lambda v: (2 if v == 0 else 1 if v == voices - 1 else 0, v))
-    for v in order:
-        start = t  # a parallel arrives where both notes start; a crossing may come mid-note
-        while start > 0 and p[v, start - 1] == p[v, t] and not onsets[v, start]:
-            start -= 1
-        end = t
-        while end + 1 < p.shape[1] and p[v, end + 1] == p[v, t] and not onsets[v, end + 1]:
-            end += 1
-        ranked = np.argsort(-scores[v - fixed, start:end + 1].sum(0))
-        for q in ranked[:choices]:
-            if q != p[v, t] and _fits(p, v, start, end, int(q), intervals):
-                p[v, start:end + 1] = q
-                return True
-    return False
-
-
-def avoid_parallels(state: np.ndarray, scores: np.ndarray, fixed: int = 1,
-                    intervals: tuple[int, ...] = (FIFTH, OCTAVE), choices: int = 6) -> np.ndarray:
-    """A copy of ``state`` (n, voices, steps, pitches) note-state rolls of
-    monophonic voices, top voice first, with parallels in ``intervals``
-    rewritten where possible.
-
-    ``scores`` (n, voices - fixed, steps, pitches): the composer's log
-    probabilities for the generated voices (the first ``fixed`` voices are
-    given and kept). Each replacement is one of the ``choices`` pitches the
-    composer likes best over the whole note. Onsets (the rhythm) never
-    change, only pitches.
-    """
-    if not intervals:
-        return state
-    pairs = list(itertools.combinations(range(state.shape[1]), 2))
-    return _rewrite(state, scores, fixed, intervals, choices, pairs,
-                    lambda p, a, b, t: parallel_at(p, a, b, t, intervals))
-
-
-def avoid_crossings(state: np.ndarray, scores: np.ndarray, fixed: int, intervals: tuple[int, ...],
-                    uppers: tuple[int, ...], choices: int = 6) -> np.ndarray:
-    """A copy of ``state`` (as ``avoid_parallels``) where each neighbouring
-    pair (u, u + 1) for u in ``uppers`` has its crossings (the lower voice
-    above the upper) rewritten where possible, by a replacement that makes
-    no parallel in ``intervals`` either."""
-    if not uppers:
-        return state
-    return _rewrite(state, scores, fixed, intervals, choices, [(u, u + 1) for u in uppers],
-                    lambda p, a, b, t: p[a, t] >= 0 and p[b, t] > p[a, t])
-
-
-def _rewrite(state, scores, fixed, intervals, choices, pairs, clash) -> np.ndarray:
-    """``state`` with every clash (``clash(lines, a, b, t)``, for the voice
-    pairs in ``pairs``, step by step as the piece goes) given way where the
-    composer offers a note that fits."""
-    out = state.copy()
-    for i in range(len(out)):
-        p = pitch_lines(out[i])
-        onsets = (out[i] == 2).any(-1)
-        changed = False
-        for t in range(p.shape[1]):
-            for a, b in pairs:
-                if clash(p, a, b, t):
-                    changed |= _give_way(p, onsets, scores[i], fixed, a, b, t, intervals, choices)
-        if changed:
-            rows = np.arange(out.shape[-1])
-            sounding = (p[..., None] == rows) & (p[..., None] >= 0)
-            out[i] = sounding.astype(np.int8) + (sounding & onsets[..., None]).astype(np.int8)
-    return out
