@@ -7,8 +7,9 @@ the writing-out alone changes, since the training is the same.
 
 Ways: the parallels rewritten only (2026-11-27), with re-struck notes'
 pitches given their onsets (2026-11-28; the accompaniment model only then),
-and today's (onsets at the genre's rate, excess crossings undone,
-re-strikes for every model). Each is fitted on the training melodies and
+with onsets at the genre's rate, excess crossings undone and re-strikes
+for every model (2026-12-07), and today's (re-struck notes also kept off
+their held pitch's octaves as often as the genre's music leaps octaves). Each is fitted on the training melodies and
 scored on the unseen ones exactly as ``EpochEvaluator.evaluate`` does
 (bench_convergence.py's split). Prints the index on unseen and training
 melodies, what the judging took (the median of ``--repeat`` evaluations:
@@ -51,6 +52,7 @@ def main() -> int:
         ways = {"parallels only": base,
                 "parallels, re-strikes (2026-11-28)": dataclasses.replace(
                     base, restrike=(1.0,) * v if accompaniment else ()),
+                "onsets, crossings, re-strikes (2026-12-07)": dataclasses.replace(base.to_fit(v), octave=()),
                 "today's": base.to_fit(v)}
         print(f"{path}:")
         for way, rules in ways.items():
@@ -60,7 +62,7 @@ def main() -> int:
                 started = time.perf_counter()
                 metrics = evaluator.evaluate(model).metrics
                 seconds.append(time.perf_counter() - started)
-            print(f"  {way:36s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.3f}  "
+            print(f"  {way:42s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.3f}  "
                   f"training {metrics[INDEX_TRAINING]:.3f}  {statistics.median(seconds):.2f} s  "
                   f"{model.part_writing}", flush=True)
     return 0

@@ -139,7 +139,8 @@ SPECS: dict[str, FieldSpec] = {
         "far more often than the genre's, one voice takes the composer's next "
         "choice for that note (never the melody); a re-struck note takes the "
         "pitch likeliest given that a new note starts, so each voice repeats "
-        "notes about as often as the genre's music does. All fitted every "
+        "notes, and leaps to the octave, about as often as the genre's music "
+        "does. All fitted every "
         "epoch on training melodies. "
         "Training is the same either way. 0: the composer's likeliest "
         "notes, as they are.")),

@@ -150,6 +150,32 @@ def test_a_restruck_note_takes_the_pitch_likeliest_given_its_onset():
     assert notes.decide(probs, True, (1.0,))[0][0, 0, 4:].int().argmax(-1).tolist() == [2] * 4
 
 
+def test_an_octave_strength_keeps_a_restruck_note_off_its_held_pitchs_octave():
+    """Steps 0-3 of pitch 2; at step 4 a new note is likely (0.7), and the
+    pitch of steps 4-7 is 0.4 the held pitch 2, 0.35 its octave (14) and
+    0.2 a step up (3). Given the onset the held pitch loses its holding
+    share (about 1.1 of its 1.6 over the note) and the octave wins: the same note sounds again an octave up. With
+    the octave strength at 1 the octave loses that share too, and the voice
+    moves a step; a voice without the strength, or with re-strikes off,
+    keeps its choice."""
+    T, P = 8, 16
+    p = torch.zeros(T, P)
+    p[0:4, 2] = 0.95
+    p[4:8, 2], p[4:8, 14], p[4:8, 3] = 0.4, 0.35, 0.2
+    rest = torch.full((T,), 0.05)
+    onsets = torch.full((T, 1), 0.05)
+    onsets[0], onsets[4] = 0.9, 0.7
+    probs = _probs(p, rest, onsets)
+
+    def second_note(restrike, octave):
+        sounding, _ = notes.decide(probs, True, restrike=restrike, octave=octave)
+        return sounding[0, 0, 4:].int().argmax(-1).tolist()
+
+    assert second_note((1.0,), ()) == second_note((1.0,), (0.0,)) == [14] * 4
+    assert second_note((1.0,), (1.0,)) == [3] * 4
+    assert second_note((), (1.0,)) == second_note((0.0,), (1.0,)) == [2] * 4  # no re-strike: no change
+
+
 def test_an_onset_shift_moves_each_voices_notes_and_their_pitches_follow():
     """One held note of 8 steps whose pitch drifts from 2 to 4 halfway, an
     onset of 0.4 at step 4. At even odds no note starts there: one note

@@ -115,7 +115,7 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
     both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5), onset_shift=(-0.5, 0.0, 1.25),
-                       uncross=(False, True, False))
+                       uncross=(False, True, False), octave=(0.0, 0.5, 1.0))
     assert PartWriting.from_dict(both.to_dict()) == both
     assert PartWriting.from_dict({"avoid": [FIFTH]}) == PartWriting((FIFTH,))  # an older checkpoint
     cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1, reconstruction_weight=3.0)
@@ -128,14 +128,17 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert all(0.0 <= x <= 1.0 for x in model.part_writing.restrike)
     assert len(model.part_writing.onset_shift) == 3
     assert all(-6.0 <= x <= 6.0 for x in model.part_writing.onset_shift)
+    assert len(model.part_writing.octave) == 3
+    assert all(0.0 <= x <= 1.0 for x in model.part_writing.octave)
     critic_only = dataclasses.replace(cfg, reconstruction_weight=0.0)
     result = train(critic_only, data, lambda e: None, run_dir=tmp_path / "critic_only")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
     # the critic alone: the same rules, fitted to its own maps
     rules = model.part_writing
-    assert dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=()) == PartWriting.for_music(data)
-    assert len(rules.restrike) == len(rules.onset_shift) == len(rules.uncross) == 3
+    assert dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=(), octave=()) == \
+        PartWriting.for_music(data)
+    assert len(rules.restrike) == len(rules.onset_shift) == len(rules.uncross) == len(rules.octave) == 3
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")
@@ -254,6 +257,40 @@ def test_restrike_strengths_make_the_voices_repeat_as_often_as_asked():
     assert 0.0 < fitted[0] < 1.0 and abs(rates(fitted)[0] - middle[0]) < 0.03
     assert fitted[1] == 1.0  # fewer repeats than even the full correction leaves
     assert fitted[2] < 0.01  # more repeats than the plain choice makes
+
+
+def test_octave_strengths_make_the_voices_leap_octaves_as_often_as_asked():
+    """Random note probabilities with a second likely pitch an octave above
+    the first: fitted octave strengths bring each voice's octave-leap rate
+    down to the rate asked for; a rate the plain re-strike already stays
+    under gives 0."""
+    import torch
+
+    from gan.evaluation.voice_leading import octave_leap_rate
+    from gan.models import notes
+    from gan.models.part_writing import fit_octaves
+
+    torch.manual_seed(1)
+    n, v, T, P = 64, 3, 32, 20
+    low = torch.softmax(torch.randn(n, v, T, 8) * 1.5, -1)
+    frames = torch.zeros(n, v, T, P)
+    frames[..., :8] = 0.52 * low
+    frames[..., 12:20] = 0.48 * low  # every pitch's octave is a likely second choice
+    rest = torch.full((n, v, T), 0.02)
+    probs = notes.NoteProbs(frames, torch.rand(n, v, T, 1), rest, frames, frames)
+    restrike = (1.0,) * v
+
+    def rates(octave):
+        _, starts = notes.decide(probs, True, restrike, (), octave)
+        return np.nanmean(octave_leap_rate(starts.numpy()), 0)
+
+    none, full = rates((0.0,) * v), rates((1.0,) * v)
+    assert (full < none - 0.05).all()  # the strength matters here
+    middle = (none + full) / 2
+    fitted = fit_octaves(probs, [middle[0], middle[1], none[2] + 0.02], restrike, steps=10)
+    assert 0.0 < fitted[0] < 1.0 and abs(rates(fitted)[0] - middle[0]) < 0.03
+    assert abs(rates(fitted)[1] - middle[1]) < 0.03
+    assert fitted[2] == 0.0  # fewer octave leaps than asked for already
 
 
 def test_onset_shifts_make_the_voices_strike_as_many_notes_as_asked():

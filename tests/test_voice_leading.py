@@ -14,6 +14,7 @@ from gan.evaluation.voice_leading import (
     METRICS,
     MIN_BANDWIDTH,
     feature_keys,
+    octave_leap_rate,
     pair_totals,
     voice_leading_metrics,
 )
@@ -102,6 +103,16 @@ def test_onsets_range_and_repeated_notes_of_one_voice():
     assert merged["onsets_per_bar/soprano"] == 2.0
     assert merged["repeated_note_rate/soprano"] == 0.0
     assert merged["voice_range/soprano"] == 7.0
+
+
+def test_octave_leaps_of_one_voice():
+    # Bass C3 C4 C3 D3 | C3 (half) C4 (half): five successions, of which
+    # C3-C4, C4-C3 and C3-C4 are octaves (not D3-C3, not the repeat of none).
+    notes = quarters(3, [C3, C4, C3, D3]) + [(3, 16, 8, C3), (3, 24, 8, C4)]
+    onsets = roll(notes, bars=2) == 2
+    rates = octave_leap_rate(onsets)
+    assert rates[0, 3] == pytest.approx(3 / 5)
+    assert math.isnan(rates[0, 0])  # a silent voice: no successions
 
 
 def test_keys_bandwidths_and_shapes():

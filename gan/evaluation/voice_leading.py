@@ -140,16 +140,30 @@ def _crossings(upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return (crossed & ~was_crossed).sum(-1)
 
 
-def repeated_note_rate(note_starts: np.ndarray) -> np.ndarray:
-    """(n, tracks) share of notes repeating the previous note's pitch, from
-    note starts (n, tracks, steps, pitches); NaN with fewer than two notes."""
+def _note_moves(note_starts: np.ndarray):
+    """(n, tracks, steps): each note's move from the note before it, in
+    semitones, and where a note follows another (its step), from note
+    starts (n, tracks, steps, pitches)."""
     pitch = _line(note_starts)  # (n, tracks, steps), -1 where no note starts
     started = pitch >= 0
     prev = _previous_index(started)
     prev_pitch = np.take_along_axis(pitch, np.maximum(prev, 0), axis=-1)
-    follows = started & (prev >= 0)
-    repeats = (follows & (pitch == prev_pitch)).sum(-1)
-    return _nan_div(repeats, follows.sum(-1))
+    return pitch - prev_pitch, started & (prev >= 0)
+
+
+def repeated_note_rate(note_starts: np.ndarray) -> np.ndarray:
+    """(n, tracks) share of notes repeating the previous note's pitch, from
+    note starts (n, tracks, steps, pitches); NaN with fewer than two notes."""
+    move, follows = _note_moves(note_starts)
+    return _nan_div((follows & (move == 0)).sum(-1), follows.sum(-1))
+
+
+def octave_leap_rate(note_starts: np.ndarray) -> np.ndarray:
+    """(n, tracks) share of notes an octave above or below the previous
+    note, as ``repeated_note_rate``: not one of the index's metrics; what
+    gan.models.part_writing.fit_octaves fits re-struck notes to."""
+    move, follows = _note_moves(note_starts)
+    return _nan_div((follows & (np.abs(move) == 12)).sum(-1), follows.sum(-1))
 
 
 def voice_leading_metrics(rolls: np.ndarray) -> dict[str, np.ndarray]:

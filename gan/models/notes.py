@@ -66,7 +66,8 @@ def _shift_time(x: torch.Tensor, fill) -> torch.Tensor:
 
 @torch.no_grad()
 def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
-           onset_shift: Sequence[float] = ()) -> tuple[torch.Tensor, torch.Tensor]:
+           onset_shift: Sequence[float] = (), octave: Sequence[float] = ()
+           ) -> tuple[torch.Tensor, torch.Tensor]:
     """(sounding, onsets), bool (n, v, T, P): the notes the probabilities mean.
 
     Monophonic: a step sounds when a rest is less likely than not; a note
@@ -81,6 +82,14 @@ def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
     than over all outcomes, at 1 fully, at 0 not at all. The strengths
     are fitted to the genre (gan.models.part_writing): how well the maps
     are calibrated differs by model.
+
+    ``octave``, one strength in [0, 1] per voice (with ``restrike`` only;
+    empty: none): the share taken off a re-struck note's held pitch comes
+    off that pitch an octave up and down too, at this strength, so the
+    note does not merely sound again in another register (the composer's
+    bass leapt octaves half as often again as Bach's once re-struck
+    notes took their pitch given the onset); fitted to the genre
+    (gan.models.part_writing.fit_octaves).
 
     ``onset_shift``, one logit per voice (monophonic only; empty: none):
     taken off each voice's onset logits first, so that a voice strikes
@@ -109,8 +118,10 @@ def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
     note_pitch = note_sums.argmax(-1)  # (n, v, notes + 1)
     if len(restrike):
         strength = torch.as_tensor(restrike, dtype=frames.dtype, device=frames.device).view(-1, 1)
+        octaves = (torch.as_tensor(octave, dtype=frames.dtype, device=frames.device)
+                   if len(octave) else None)
         note_pitch = _pitch_given_onset(frames, onsets.squeeze(-1), starts, restruck, run,
-                                        note_sums, note_pitch, strength)
+                                        note_sums, note_pitch, strength, octaves)
     pitch = torch.gather(note_pitch, -1, run)
     hard = F.one_hot(pitch, frames.shape[-1]).bool() & sounding.unsqueeze(-1)
     return hard, hard & starts.unsqueeze(-1)
@@ -118,7 +129,8 @@ def decide(probs: NoteProbs, monophonic: bool, restrike: Sequence[float] = (),
 
 def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torch.Tensor,
                        restruck: torch.Tensor, run: torch.Tensor, note_sums: torch.Tensor,
-                       note_pitch: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+                       note_pitch: torch.Tensor, strength: torch.Tensor,
+                       octave: torch.Tensor | None = None) -> torch.Tensor:
     """Each re-struck note's pitch, with the chance that the voice merely
     holds on taken off the pitch it held.
 
@@ -139,7 +151,8 @@ def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torc
     A model is not perfectly calibrated, and how much of its holding share
     sits on the decided pitch differs by genre (taking all of it off left
     string-quartet voices a seventh of their real repeats), hence the
-    strengths.
+    strengths. ``octave`` (v,): the share of what comes off the held pitch
+    that comes off its octaves too (``decide``).
     """
     steps = frames.shape[-2]
     log_hold = torch.log1p(-onset_p.clamp(max=1 - 1e-6))
@@ -158,6 +171,12 @@ def _pitch_given_onset(frames: torch.Tensor, onset_p: torch.Tensor, starts: torc
         p_held = torch.gather(frames, -1, held[..., None, None].expand(*held.shape, steps, 1))[..., 0]
         taken = (torch.minimum(p_held, holding) * in_note).sum(-1)
         sums = note_sums[..., j, :].scatter_add(-1, held[..., None], -taken[..., None])
+        if octave is not None:
+            pitches = sums.shape[-1]
+            for other in (held + 12, held - 12):
+                there = ((other >= 0) & (other < pitches)).to(frames.dtype)
+                sums = sums.scatter_add(-1, other.clamp(0, pitches - 1)[..., None],
+                                        -(octave * taken * there)[..., None])
         out[..., j] = torch.where(struck[..., j], sums.argmax(-1), out[..., j])
     return out
 

@@ -91,12 +91,16 @@ class EpochEvaluator:
             self.ceiling = similarity_index(features(eval_data[held]), self.reference, self.keys)[0]
         else:
             self.ceiling = ceiling(self.reference, n, self.keys, seed=config.seed)
-        # what onset shifts and re-strike strengths are fitted to (gan.models.part_writing)
+        # what the part-writing rules are fitted to (gan.models.part_writing)
+        from gan.data.roll import onsets
+        from gan.evaluation.voice_leading import octave_leap_rate
         from gan.models.part_writing import neighbour_crossings, real_means
 
         self.real_crossings = neighbour_crossings(self.reference)
         self.real_onsets = real_means(self.reference, "onsets_per_bar", G.voices)
         self.real_repeats = real_means(self.reference, "repeated_note_rate", G.voices)
+        octaves = octave_leap_rate(onsets(data))  # not a feature of the index
+        self.real_octaves = [float(np.nanmean(octaves[:, v])) for v in G.voices]
         self.bars = None
         if sources is not None and len(sources) == len(data):
             from gan.evaluation.copying import TrainingBars
@@ -155,9 +159,10 @@ class EpochEvaluator:
         and their features, written out by G's part-writing rules once these
         are fitted on those pieces (G's rules change): onset shifts so that
         each voice strikes as many notes per bar as the real music, re-strike
-        strengths so that it repeats them as often, and the neighbouring
-        pairs that cross far more often than the real ones uncrossed
-        (gan.models.part_writing.fit_onsets, fit_restrike,
+        strengths so that it repeats them as often, octave strengths so that
+        it leaps octaves as often, and the neighbouring pairs that cross far
+        more often than the real ones uncrossed
+        (gan.models.part_writing.fit_onsets, fit_restrike, fit_octaves,
         crossings_in_excess). ``probe``: G's (``probe``), when already taken."""
         from gan.models import part_writing as pw
         from gan.training.sampling import pieces_from
@@ -173,6 +178,9 @@ class EpochEvaluator:
         if rules.restrike:
             rules = dataclasses.replace(rules, restrike=pw.fit_restrike(probs, self.real_repeats,
                                                                         rules.onset_shift))
+        if rules.octave and rules.restrike:
+            rules = dataclasses.replace(rules, octave=pw.fit_octaves(
+                probs, self.real_octaves, rules.restrike, rules.onset_shift))
         G.part_writing = dataclasses.replace(rules, uncross=(False,) * len(rules.uncross))
         samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
