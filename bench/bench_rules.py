@@ -7,9 +7,12 @@ the writing-out alone changes, since the training is the same.
 
 Ways: the parallels rewritten only (2026-11-27), with re-struck notes'
 pitches given their onsets (2026-11-28; the accompaniment model only then),
-with onsets at the genre's rate, excess crossings undone and re-strikes
-for every model (2026-12-07), and today's (re-struck notes also kept off
-their held pitch's octaves as often as the genre's music leaps octaves). Each is fitted on the training melodies and
+and today's: onsets at the genre's rate, re-strikes for every model
+(2026-12-07), crossings undone down to the genre's rate where a pair
+crosses more (2026-12-08; on 2026-12-07 a pair crossing over 1.5 times as
+often had all of them undone), re-struck notes kept off their held pitch's
+octaves as often as the genre's music leaps octaves (2026-12-08); and
+today's without that last rule. Each is fitted on the training melodies and
 scored on the unseen ones exactly as ``EpochEvaluator.evaluate`` does
 (bench_convergence.py's split). Prints the index on unseen and training
 melodies, what the judging took (the median of ``--repeat`` evaluations:
@@ -52,7 +55,7 @@ def main() -> int:
         ways = {"parallels only": base,
                 "parallels, re-strikes (2026-11-28)": dataclasses.replace(
                     base, restrike=(1.0,) * v if accompaniment else ()),
-                "onsets, crossings, re-strikes (2026-12-07)": dataclasses.replace(base.to_fit(v), octave=()),
+                "today's without octaves": dataclasses.replace(base.to_fit(v), octave=()),
                 "today's": base.to_fit(v)}
         print(f"{path}:")
         for way, rules in ways.items():

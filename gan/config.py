@@ -136,12 +136,12 @@ SPECS: dict[str, FieldSpec] = {
         "1: each voice strikes about as many notes per bar as the genre's "
         "real music; where two voices would move in parallel fifths or "
         "octaves and the genre avoids them, or two neighbouring voices cross "
-        "far more often than the genre's, one voice takes the composer's next "
-        "choice for that note (never the melody); a re-struck note takes the "
-        "pitch likeliest given that a new note starts, so each voice repeats "
-        "notes, and leaps to the octave, about as often as the genre's music "
-        "does. All fitted every "
-        "epoch on training melodies. "
+        "more often than the genre's (then only the crossings the composer is "
+        "least sure of, down to the genre's rate), one voice takes the "
+        "composer's next choice for that note (never the melody); a re-struck "
+        "note takes the pitch likeliest given that a new note starts, so each "
+        "voice repeats notes, and leaps to the octave, about as often as the "
+        "genre's music does. All fitted every epoch on training melodies. "
         "Training is the same either way. 0: the composer's likeliest "
         "notes, as they are.")),
     "precision": FieldSpec(str, choices=("auto", "bf16", "fp32"), label="GPU number precision", help=(

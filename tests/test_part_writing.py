@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
-from gan.models.part_writing import FIFTH, OCTAVE, PartWriting, avoided
+from gan.models.part_writing import FIFTH, OCTAVE, UNDO_ALL, PartWriting, avoided
 from gan.models.rewriting import avoid_crossings, avoid_parallels, parallel_at, pitch_lines
 
 ROWS = 48
@@ -115,8 +115,11 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
     both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5), onset_shift=(-0.5, 0.0, 1.25),
-                       uncross=(False, True, False), octave=(0.0, 0.5, 1.0))
+                       uncross=(0.0, 3.5, UNDO_ALL), octave=(0.0, 0.5, 1.0))
     assert PartWriting.from_dict(both.to_dict()) == both
+    # before 2026-12-08 a pair was uncrossed wholly or not at all
+    assert PartWriting.from_dict({"avoid": [FIFTH], "uncross": [False, True, False]}).uncross == \
+        (0.0, UNDO_ALL, 0.0)
     assert PartWriting.from_dict({"avoid": [FIFTH]}) == PartWriting((FIFTH,))  # an older checkpoint
     cfg = dataclasses.replace(preset("smoke", "unet"), epochs=1, reconstruction_weight=3.0)
     result = train(cfg, data, lambda e: None, run_dir=tmp_path / "on")
@@ -331,21 +334,46 @@ def test_a_crossing_is_uncrossed_for_the_whole_note_that_gives_way():
     scores = scores_for(roll)
     scores[0, :, 33] = -1.0
     scores[0, :, 29] = -0.5
-    out = avoid_crossings(roll[None], scores[None], 1, (FIFTH, OCTAVE), uppers=(1,))[0]
+    out = avoid_crossings(roll[None], scores[None], 1, (FIFTH, OCTAVE), (0.0, np.inf, 0.0))[0]
     lines = pitch_lines(out)
     assert lines[1].tolist() == [33] * 16
     assert lines[2].tolist() == [24] * 8 + [30] * 8
     assert np.array_equal((out == 2).any(-1), (roll == 2).any(-1))
     assert np.array_equal(out[0], roll[0])
     # pairs not asked for keep their crossings
-    assert np.array_equal(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), uppers=(0, 2))[0], roll)
+    assert np.array_equal(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), (np.inf, 0.0, np.inf))[0],
+                          roll)
+    # the alto's move costs it 14.4 of log probability (16 x -0.1 -> 16 x -1.0),
+    # any of the tenor's far more: a margin under that keeps the crossing
+    assert np.array_equal(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), (0.0, 14.0, 0.0))[0], roll)
+    assert pitch_lines(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), (0.0, 14.5, 0.0))[0])[1, 0] == 33
 
 
-def test_only_pairs_crossing_far_more_than_the_genre_are_uncrossed():
-    from gan.models.part_writing import CROSSING_EXCESS, crossings_in_excess
+def test_uncross_margins_bring_a_pair_to_the_genres_crossings_keeping_the_surest():
+    """16 one-bar pieces, each with the tenor crossing above the alto once
+    (the case above), where moving the alto costs 1, 2, ... 16 of log
+    probability. Asked for half as many crossings, the fitted margin undoes
+    the cheapest half and keeps the crossings the composer is surest of; a
+    pair crossing no more than asked keeps all of them (margin 0); one
+    asked for none, all."""
+    from gan.evaluation.voice_leading import voice_leading_metrics
+    from gan.models.part_writing import fit_uncross, neighbour_crossings
 
-    real = np.array([0.006, 0.046, 0.040])  # Bach's chorales, per bar
-    assert crossings_in_excess(real * 3, real) == (True, True, True)  # the critic-alone model
-    assert crossings_in_excess(real, real) == (False, False, False)
-    assert crossings_in_excess(np.array([0.0, real[1] * CROSSING_EXCESS * 1.1, 0.001]), real) \
-        == (False, True, False)
+    roll = piece([(40, 16)], [(28, 16)], [(24, 8), (30, 8)], [(12, 16)])
+    pieces = np.stack([roll] * 16)
+    scores = np.stack([scores_for(roll)] * 16)
+    for i in range(16):
+        scores[i, 0, :, 33] = (-1.6 - (i + 1)) / 16  # the alto's way out costs i + 1 over the note
+    probs = np.exp(scores)
+    generated = neighbour_crossings(voice_leading_metrics(pieces))
+    assert generated.tolist() == [0.0, 1.0, 0.0]
+
+    margins = fit_uncross(pieces, probs, 1, (FIFTH, OCTAVE), generated, np.array([0.0, 0.5, 0.0]))
+    assert margins[0] == margins[2] == 0.0 and 7.0 <= margins[1] <= 9.0
+    out = avoid_crossings(pieces, scores, 1, (FIFTH, OCTAVE), margins)
+    moved = [pitch_lines(x)[1, 0] == 33 for x in out]
+    assert moved == [i + 1 <= margins[1] for i in range(16)]  # the cheapest ones
+    assert sum(moved) == 8  # half: the least margin found to get there
+    assert fit_uncross(pieces, probs, 1, (FIFTH,), generated, generated) == (0.0, 0.0, 0.0)
+    everything = fit_uncross(pieces, probs, 1, (FIFTH,), generated, np.zeros(3))
+    assert everything[1] >= 16.0

@@ -53,14 +53,18 @@ lands a new note inside what was one long note, the two halves take each
 their own likeliest pitch.
 
 Crossings: the critic-alone `lab` model crossed neighbouring voices 3 to
-10 times as often as Bach. Where, at an epoch end, a neighbouring pair
-crosses more than ``CROSSING_EXCESS`` times as often on the training
-melodies as in the real music (``crossings_in_excess``), each crossing of
-that pair is rewritten like a parallel: a voice takes the composer's next
-choice that crosses nothing and makes no parallel
-(gan.models.rewriting.avoid_crossings).
-A pair that crosses about as often as the genre, or less, keeps its
-crossings: `quick` on chorales, string quartets.
+10 times as often as Bach. A neighbouring pair that crosses more often on
+the training melodies than in the real music has its crossings rewritten
+like a parallel, a voice taking the composer's next choice that crosses
+nothing and makes no parallel (gan.models.rewriting.avoid_crossings), but
+only where that choice costs at most a margin of the composer's liking
+(log probability over the note): the margin (``uncross``, per pair) is
+fitted at every epoch end (``fit_uncross``) so that the pair crosses
+about as often as the genre, keeping the crossings the composer is surest
+of. (Until 2026-12-08 a pair crossing more than 1.5 times as often as the
+genre had every crossing undone: one `quick` training's tenor and bass
+then crossed a fifth as often as Bach's.) A pair that crosses as often as
+the genre, or less, keeps its crossings.
 
 Only the writing-out changes: training and the critic are untouched.
 docs/bench/gan.md has the measurements.
@@ -81,7 +85,8 @@ from gan.models.rewriting import avoid_crossings, avoid_parallels
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
-CROSSING_EXCESS = 1.5  # a pair crossing this many times as often as the genre gets uncrossed
+UNDO_ALL = 1e6  # an ``uncross`` margin no note's cost reaches: every crossing that can be undone is
+MAX_MARGIN = 32.0  # the fitted margins' range, log probability over a note
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,11 @@ class PartWriting:
     # (gan.models.notes.decide): empty for none; fitted at every epoch end
     # (fit_onsets)
     onset_shift: tuple[float, ...] = ()
-    # per neighbouring voice pair (soprano-alto, alto-tenor, tenor-bass),
-    # whether its crossings are rewritten: empty for never; fitted at every
-    # epoch end (crossings_in_excess)
-    uncross: tuple[bool, ...] = ()
+    # per neighbouring voice pair (soprano-alto, alto-tenor, tenor-bass), the
+    # most of the composer's liking (log probability over a note) a note may
+    # lose to undo a crossing: 0 keeps them; empty for none; fitted at every
+    # epoch end (fit_uncross)
+    uncross: tuple[float, ...] = ()
     # per generated voice, how strongly a re-struck note avoids merely
     # leaping to its held pitch's octave (gan.models.notes.decide; 0 to 1):
     # empty for none; fitted at every epoch end (fit_octaves)
@@ -122,10 +128,10 @@ class PartWriting:
         """These rules with every fitted rule switched on for ``voices``
         generated voices, as fitting starts: no onset shift, full re-strike
         strength, no octave strength, no pair uncrossed (``fit_onsets``,
-        ``fit_restrike``, ``fit_octaves``, ``crossings_in_excess`` fit them
-        at each epoch end)."""
+        ``fit_restrike``, ``fit_octaves``, ``fit_uncross`` fit them at each
+        epoch end)."""
         return dataclasses.replace(self, restrike=(1.0,) * voices, onset_shift=(0.0,) * voices,
-                                   uncross=(False,) * (len(VOICE_NAMES) - 1), octave=(0.0,) * voices)
+                                   uncross=(0.0,) * (len(VOICE_NAMES) - 1), octave=(0.0,) * voices)
 
     def to_dict(self) -> dict[str, Any]:
         return {"avoid": list(self.avoid), "restrike": list(self.restrike),
@@ -140,7 +146,8 @@ class PartWriting:
         return cls(avoid=tuple(int(i) for i in facts.get("avoid", ())),
                    restrike=tuple(float(x) for x in facts.get("restrike", ())),
                    onset_shift=tuple(float(x) for x in facts.get("onset_shift", ())),
-                   uncross=tuple(bool(x) for x in facts.get("uncross", ())),
+                   # before 2026-12-08 a pair was uncrossed wholly or not at all
+                   uncross=tuple(UNDO_ALL if x is True else float(x) for x in facts.get("uncross", ())),
                    octave=tuple(float(x) for x in facts.get("octave", ())))
 
     def decide(self, probs, monophonic: bool):
@@ -160,8 +167,7 @@ class PartWriting:
         composer's probabilities of each pitch: rewritten by the rules."""
         scores = np.log(np.clip(pitch_probs, 1e-9, None))
         pieces = avoid_parallels(pieces, scores, fixed, self.avoid)
-        uppers = tuple(u for u, on in enumerate(self.uncross) if on)
-        return avoid_crossings(pieces, scores, fixed, self.avoid, uppers)
+        return avoid_crossings(pieces, scores, fixed, self.avoid, self.uncross)
 
 
 def avoided(real_rates: dict[int, float]) -> tuple[int, ...]:
@@ -189,16 +195,18 @@ def rates_of(per_piece: dict[str, np.ndarray]) -> dict[int, float]:
             for interval, metric in NAMES.items()}
 
 
-def _bisect(go_up, low: float, high: float, voices: int, steps: int) -> np.ndarray:
+def _bisect(go_up, low: float, high: float, voices: int, steps: int, upper: bool = False) -> np.ndarray:
     """Per voice, a value in [low, high] found by bisection to
     (high - low) / 2**steps, all voices at once: ``go_up(values)`` says for
-    each voice whether its value must be larger."""
+    each voice whether its value must be larger. The last bracket's middle,
+    or with ``upper`` its upper end (the least value found not to need
+    going up, or ``high``)."""
     lo, hi = np.full(voices, float(low)), np.full(voices, float(high))
     for _ in range(steps):
         mid = (lo + hi) / 2
         up = go_up(mid)
         lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    return (lo + hi) / 2
+    return hi if upper else (lo + hi) / 2
 
 
 def _per_voice(rate, starts) -> np.ndarray:
@@ -301,10 +309,33 @@ def neighbour_crossings(per_piece: dict[str, np.ndarray], voices: int = 4) -> np
     return np.nan_to_num(np.asarray(means, dtype=float))
 
 
-def crossings_in_excess(generated: np.ndarray, real: np.ndarray) -> tuple[bool, ...]:
-    """Which neighbouring pairs' crossings to rewrite (``uncross``): those the
-    composer crosses more than ``CROSSING_EXCESS`` times as often as the
-    real music (both ``neighbour_crossings``). Rewriting removes most of a
-    pair's crossings, so a pair that crosses about as often as the genre,
-    or less (`quick` on chorales, string quartets), keeps them."""
-    return tuple(bool(g > CROSSING_EXCESS * r) for g, r in zip(generated, real))
+def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: tuple[int, ...],
+                generated: np.ndarray, real: np.ndarray, steps: int = 6) -> tuple[float, ...]:
+    """Per neighbouring pair, the ``uncross`` margin at which it crosses
+    about as often as the real music (``real``, ``generated``: each pair's
+    crossings per bar, ``neighbour_crossings``, of the real music and of
+    ``pieces``): 0 for a pair crossing no more than the real music,
+    ``UNDO_ALL`` for one that still crosses more with every crossing undone
+    that can be. ``pieces``: note-state rolls in the model's pitch rows,
+    written out with the parallels avoided and no crossing undone, from
+    ``pitch_probs`` (the composer's, as ``PartWriting.apply`` takes them).
+    Bisection over [0, MAX_MARGIN], the fitted pairs at once."""
+    from gan.evaluation.voice_leading import voice_leading_metrics
+
+    scores = np.log(np.clip(pitch_probs, 1e-9, None))
+    over = np.asarray(generated) > np.asarray(real)
+    if not over.any():
+        return (0.0,) * len(over)
+
+    def rates(margins: np.ndarray) -> np.ndarray:
+        undone = avoid_crossings(pieces, scores, fixed, avoid, tuple(margins))
+        return neighbour_crossings(voice_leading_metrics(undone), len(over) + 1)
+
+    every = np.where(over, UNDO_ALL, 0.0)
+    fit = over & ~(rates(every) > real)  # the others cross too often even with all undone
+    if not fit.any():  # the usual case for an untrained model: no bisection needed
+        return tuple(float(x) for x in every)
+    # the least margin found to bring the pair down to the genre's crossings
+    fitted = _bisect(lambda mid: rates(np.where(fit, mid, every)) > real, 0.0, MAX_MARGIN, len(over),
+                     steps, upper=True)
+    return tuple(float(x) for x in np.where(fit, fitted, every))

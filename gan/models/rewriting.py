@@ -93,10 +93,12 @@ def _note_starts(p: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(begins, steps, 0), axis=1)
 
 
-def _give_way(p, starts, scores, fixed, a, b, t, intervals, choices) -> bool:
+def _give_way(p, starts, scores, fixed, a, b, t, intervals, choices, margin=np.inf) -> bool:
     """One of voices a and b takes, for its whole note sounding at step t
     (``starts``: ``_note_starts``), the composer's likeliest other pitch
-    that makes no repeated note, crossing or parallel: True if one did."""
+    that makes no repeated note, crossing or parallel, and that the
+    composer likes at most ``margin`` less (log probability over the note)
+    than the note's own: True if one did."""
     voices, steps = p.shape
     # an inner voice first, then the bass, then the top voice; never a given
     # voice (the melody the accompaniment model was handed)
@@ -107,8 +109,12 @@ def _give_way(p, starts, scores, fixed, a, b, t, intervals, choices) -> bool:
         start = end = starts[v, t]
         while end + 1 < steps and starts[v, end + 1] == start:
             end += 1
-        ranked = np.argsort(-scores[v - fixed, start:end + 1].sum(0))[:choices]
+        likes = scores[v - fixed, start:end + 1].sum(0)
+        ranked = np.argsort(-likes)[:choices]
+        lowest = likes[p[v, start]] - margin
         for q in _candidates(p, v, start, end, ranked):
+            if likes[q] < lowest:
+                break  # ranked best first: the rest cost more still
             if _no_parallel(p, v, start, end, q, intervals):
                 p[v, start:end + 1] = q
                 return True
@@ -141,26 +147,32 @@ def avoid_parallels(state: np.ndarray, scores: np.ndarray, fixed: int = 1,
 
 
 def avoid_crossings(state: np.ndarray, scores: np.ndarray, fixed: int, intervals: tuple[int, ...],
-                    uppers: tuple[int, ...], choices: int = 6) -> np.ndarray:
+                    margins, choices: int = 6) -> np.ndarray:
     """A copy of ``state`` (as ``avoid_parallels``) where each neighbouring
-    pair (u, u + 1) for u in ``uppers`` has its crossings (the lower voice
-    above the upper) rewritten where possible, by a replacement that makes
-    no parallel in ``intervals`` either."""
-    if not uppers:
+    pair (u, u + 1) has the crossings (the lower voice above the upper)
+    rewritten that can be by a note the composer likes at most
+    ``margins[u]`` less than the crossing one (log probability over the
+    note; 0: none, ``np.inf``: any), and that makes no parallel in
+    ``intervals`` either."""
+    pairs = [(u, u + 1) for u, margin in enumerate(margins) if margin > 0]
+    if not pairs:
         return state
-    return _rewrite(state, scores, fixed, intervals, choices, [(u, u + 1) for u in uppers],
+    return _rewrite(state, scores, fixed, intervals, choices, pairs,
                     lambda p, a, b: (p[a] >= 0) & (p[b] > p[a]),
-                    lambda p, a, b, t: p[a, t] >= 0 and p[b, t] > p[a, t])
+                    lambda p, a, b, t: p[a, t] >= 0 and p[b, t] > p[a, t],
+                    [margins[a] for a, _ in pairs])
 
 
-def _rewrite(state, scores, fixed, intervals, choices, pairs, found, clash) -> np.ndarray:
+def _rewrite(state, scores, fixed, intervals, choices, pairs, found, clash,
+             margins=None) -> np.ndarray:
     """``state`` with every clash (``clash(lines, a, b, t)``, for the voice
     pairs in ``pairs``, step by step as the piece goes) given way where the
     composer offers a note that fits. ``found(lines, a, b)``: the steps of
     every clash of a pair at once, bool (steps,). A note given way makes
     no new clash (``_candidates``, ``_no_parallel``), so only the clashes
     found at the start are visited, each checked again first: an earlier
-    change may have undone it."""
+    change may have undone it. ``margins``: one per pair (``_give_way``;
+    none: any cost)."""
     out = state.copy()
     for i in range(len(out)):
         p = pitch_lines(out[i])
@@ -179,7 +191,8 @@ def _rewrite(state, scores, fixed, intervals, choices, pairs, found, clash) -> n
             notes = (a, b, starts[a, t], starts[b, t])
             if notes in stuck or not clash(p, a, b, t):
                 continue
-            if _give_way(p, starts, scores[i], fixed, a, b, t, intervals, choices):
+            margin = np.inf if margins is None else margins[k]
+            if _give_way(p, starts, scores[i], fixed, a, b, t, intervals, choices, margin):
                 changed = True
                 stuck.clear()
                 starts = _note_starts(p, onsets)

@@ -160,10 +160,10 @@ class EpochEvaluator:
         are fitted on those pieces (G's rules change): onset shifts so that
         each voice strikes as many notes per bar as the real music, re-strike
         strengths so that it repeats them as often, octave strengths so that
-        it leaps octaves as often, and the neighbouring pairs that cross far
-        more often than the real ones uncrossed
-        (gan.models.part_writing.fit_onsets, fit_restrike, fit_octaves,
-        crossings_in_excess). ``probe``: G's (``probe``), when already taken."""
+        it leaps octaves as often, and margins up to which the neighbouring
+        pairs that cross more often than the real ones are uncrossed, so
+        that they cross about as often (gan.models.part_writing.fit_onsets,
+        fit_restrike, fit_octaves, fit_uncross). ``probe``: G's (``probe``), when already taken."""
         from gan.models import part_writing as pw
         from gan.training.sampling import pieces_from
 
@@ -181,13 +181,15 @@ class EpochEvaluator:
         if rules.octave and rules.restrike:
             rules = dataclasses.replace(rules, octave=pw.fit_octaves(
                 probs, self.real_octaves, rules.restrike, rules.onset_shift))
-        G.part_writing = dataclasses.replace(rules, uncross=(False,) * len(rules.uncross))
+        G.part_writing = dataclasses.replace(rules, uncross=(0.0,) * len(rules.uncross))
         samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
         if rules.uncross:
-            G.part_writing = rules = dataclasses.replace(rules, uncross=pw.crossings_in_excess(
-                pw.neighbour_crossings(per_piece), self.real_crossings))
-            if any(rules.uncross):
+            margins = pw.fit_uncross(G.pitch_window.crop(samples), probs.frames.numpy(),
+                                     int(G.conditional), rules.avoid,
+                                     pw.neighbour_crossings(per_piece), self.real_crossings)
+            G.part_writing = rules = dataclasses.replace(rules, uncross=margins)
+            if any(margins):
                 samples = pieces_from(G, probs, melody_state)
                 per_piece = features(samples)
         return samples, per_piece

@@ -258,9 +258,9 @@ def set_part_writing(session: Session, measured: dict) -> None:
 
     # Each voice's onsets are shifted to the genre's notes per bar, its
     # re-struck notes' pitches chosen given their onsets as strongly as
-    # makes it repeat notes as often as the genre, and a voice pair crossing
-    # far more often than the genre's is uncrossed: no shift, full strength
-    # and no pair to start with, all fitted at each epoch end
+    # makes it repeat notes (and leap octaves) as often as the genre, and a
+    # voice pair crossing more often than the genre's is uncrossed down to
+    # the genre's rate, all fitted at each epoch end
     # (gan.models.part_writing).
     rules = PartWriting.for_measured(measured).to_fit(len(session.G.voices))
     # the checkpoint keeps G's; the composer (G or its weight average) writes
