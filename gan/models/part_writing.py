@@ -165,9 +165,18 @@ class PartWriting:
         """``pieces`` (n, voices, steps, pitches) note-state rolls decided
         from ``pitch_probs`` (n, voices - fixed, steps, pitches), the
         composer's probabilities of each pitch: rewritten by the rules."""
-        scores = np.log(np.clip(pitch_probs, 1e-9, None))
-        pieces = avoid_parallels(pieces, scores, fixed, self.avoid)
-        return avoid_crossings(pieces, scores, fixed, self.avoid, self.uncross)
+        pieces = avoid_parallels(pieces, log_scores(pitch_probs), fixed, self.avoid)
+        return self.uncrossed(pieces, pitch_probs, fixed)
+
+    def uncrossed(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
+        """``apply``'s last part: ``pieces`` with parallels already rewritten,
+        their crossings undone as far as ``uncross`` says."""
+        return avoid_crossings(pieces, log_scores(pitch_probs), fixed, self.avoid, self.uncross)
+
+
+def log_scores(pitch_probs: np.ndarray) -> np.ndarray:
+    """The composer's log probabilities, as the rewriting ranks pitches by them."""
+    return np.log(np.clip(pitch_probs, 1e-9, None))
 
 
 def avoided(real_rates: dict[int, float]) -> tuple[int, ...]:
@@ -322,7 +331,7 @@ def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: 
     Bisection over [0, MAX_MARGIN], the fitted pairs at once."""
     from gan.evaluation.voice_leading import voice_leading_metrics
 
-    scores = np.log(np.clip(pitch_probs, 1e-9, None))
+    scores = log_scores(pitch_probs)
     over = np.asarray(generated) > np.asarray(real)
     if not over.any():
         return (0.0,) * len(over)

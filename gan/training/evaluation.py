@@ -167,7 +167,7 @@ class EpochEvaluator:
         from gan.models import part_writing as pw
         from gan.training.sampling import pieces_from
 
-        probe = probe or self.probe(G)
+        probe = probe if probe is not None else self.probe(G)
         melody_state, probs = probe.melody_state, probe.probs
         rules = getattr(G, "part_writing", None)
         if rules is None:
@@ -185,12 +185,14 @@ class EpochEvaluator:
         samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
         if rules.uncross:
-            margins = pw.fit_uncross(G.pitch_window.crop(samples), probs.frames.numpy(),
-                                     int(G.conditional), rules.avoid,
+            # the pieces so far, in the model's rows: decided, parallels rewritten
+            written, pitch_probs = G.pitch_window.crop(samples), probs.frames.numpy()
+            fixed = int(G.conditional)
+            margins = pw.fit_uncross(written, pitch_probs, fixed, rules.avoid,
                                      pw.neighbour_crossings(per_piece), self.real_crossings)
             G.part_writing = rules = dataclasses.replace(rules, uncross=margins)
             if any(margins):
-                samples = pieces_from(G, probs, melody_state)
+                samples = G.pitch_window.expand(rules.uncrossed(written, pitch_probs, fixed))
                 per_piece = features(samples)
         return samples, per_piece
 
