@@ -11,9 +11,8 @@ and today's: onsets at the genre's rate, re-strikes for every model
 (2026-12-07), crossings undone down to the genre's rate where a pair
 crosses more (2026-12-08; on 2026-12-07 a pair crossing over 1.5 times as
 often had all of them undone), re-struck notes kept off their held pitch's
-octaves as often as the genre's music leaps octaves (2026-12-08),
-crossings added up to the genre's rate where a pair crosses less
-(2026-12-08, later); and today's without each of the last two rules. Each is fitted on the training melodies and
+octaves as often as the genre's music leaps octaves (2026-12-08); and
+today's without that last rule. Each is fitted on the training melodies and
 scored on the unseen ones exactly as ``EpochEvaluator.evaluate`` does
 (bench_convergence.py's split). Prints the index on unseen and training
 melodies, what the judging took (the median of ``--repeat`` evaluations:
@@ -57,7 +56,6 @@ def main() -> int:
                 "parallels, re-strikes (2026-11-28)": dataclasses.replace(
                     base, restrike=(1.0,) * v if accompaniment else ()),
                 "today's without octaves": dataclasses.replace(base.to_fit(v), octave=()),
-                "today's without crossings added": dataclasses.replace(base.to_fit(v), cross=()),
                 "today's": base.to_fit(v)}
         print(f"{path}:")
         for way, rules in ways.items():
@@ -67,8 +65,8 @@ def main() -> int:
                 started = time.perf_counter()
                 metrics = evaluator.evaluate(model).metrics
                 seconds.append(time.perf_counter() - started)
-            print(f"  {way:42s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.4f}  "
-                  f"training {metrics[INDEX_TRAINING]:.4f}  {statistics.median(seconds):.2f} s  "
+            print(f"  {way:42s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.3f}  "
+                  f"training {metrics[INDEX_TRAINING]:.3f}  {statistics.median(seconds):.2f} s  "
                   f"{model.part_writing}", flush=True)
     return 0
 

@@ -110,7 +110,7 @@ def main() -> int:
     parser.add_argument("--genre", default="chorale")
     parser.add_argument("--holdout", type=float, default=0.1)
     parser.add_argument("--draws", type=int, default=20, help="pieces per unseen melody")
-    parser.add_argument("--ways", nargs="+", default=["today", "plain", "no-cross", "no-octave", "no-restrike"])
+    parser.add_argument("--ways", nargs="+", default=["today", "plain", "no-octave", "no-restrike"])
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
@@ -133,8 +133,7 @@ def main() -> int:
     ways = {"today": fitted, "plain": None,
             "no-restrike": fitted and dataclasses.replace(fitted, restrike=(0.0,) * len(fitted.restrike)),
             "no-octave": fitted and dataclasses.replace(fitted, octave=()),
-            "no-cross": fitted and dataclasses.replace(fitted, cross=()),
-            "no-avoid": fitted and dataclasses.replace(fitted, avoid=(), uncross=(), cross=())}
+            "no-avoid": fitted and dataclasses.replace(fitted, avoid=(), uncross=())}
     result = {"checkpoint": args.checkpoint, "index_unseen": index, "rules": str(fitted),
               "real_pieces": len(data), "real_octave_leaps_per_bar": real_big.mean(0).tolist(),
               "real_octave_leaps_back_per_bar": real_back.mean(0).tolist(), "ways": {}}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
-from gan.models.part_writing import FIFTH, MAX_MARGIN, OCTAVE, UNDO_ALL, PartWriting, avoided
+from gan.models.part_writing import FIFTH, OCTAVE, UNDO_ALL, PartWriting, avoided
 from gan.models.rewriting import avoid_crossings, avoid_parallels, parallel_at, pitch_lines
 
 ROWS = 48
@@ -115,7 +115,7 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     assert PartWriting.from_dict(PartWriting((FIFTH,)).to_dict()) == PartWriting((FIFTH,))
     assert PartWriting.from_dict(None) is None
     both = PartWriting((FIFTH,), restrike=(1.0, 0.25, 0.5), onset_shift=(-0.5, 0.0, 1.25),
-                       uncross=(0.0, 3.5, UNDO_ALL), octave=(0.0, 0.5, 1.0), cross=(2.5, 0.0, 0.0))
+                       uncross=(0.0, 3.5, UNDO_ALL), octave=(0.0, 0.5, 1.0))
     assert PartWriting.from_dict(both.to_dict()) == both
     # before 2026-12-08 a pair was uncrossed wholly or not at all
     assert PartWriting.from_dict({"avoid": [FIFTH], "uncross": [False, True, False]}).uncross == \
@@ -139,12 +139,9 @@ def test_rules_survive_a_checkpoint_and_can_be_switched_off(tmp_path):
     model, _ = load_generator(tmp_path / "critic_only" / "checkpoints" / "latest.pt")
     # the critic alone: the same rules, fitted to its own maps
     rules = model.part_writing
-    assert dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=(), octave=(), cross=()) == \
+    assert dataclasses.replace(rules, restrike=(), onset_shift=(), uncross=(), octave=()) == \
         PartWriting.for_music(data)
     assert len(rules.restrike) == len(rules.onset_shift) == len(rules.uncross) == len(rules.octave) == 3
-    assert len(rules.cross) == 3 and all(0.0 <= x <= MAX_MARGIN for x in rules.cross)
-    # a pair is crossed more or uncrossed, never both
-    assert not any(u > 0 and c > 0 for u, c in zip(rules.uncross, rules.cross))
     result = train(dataclasses.replace(cfg, part_writing=0), data, lambda e: None, run_dir=tmp_path / "off")
     assert result.status == "completed", result.reason
     model, _ = load_generator(tmp_path / "off" / "checkpoints" / "latest.pt")
@@ -352,80 +349,31 @@ def test_a_crossing_is_uncrossed_for_the_whole_note_that_gives_way():
     assert pitch_lines(avoid_crossings(roll[None], scores[None], 1, (FIFTH,), (0.0, 14.5, 0.0))[0])[1, 0] == 33
 
 
-def graded(tenor, voice: int, steps: slice, row: int):
-    """16 copies of a one-bar piece (the melody, an alto held on 28, the
-    ``tenor``'s notes, a bass) where ``voice``'s note over ``steps`` taking
-    ``row`` costs the composer 1, 2, ... 16 of log probability over the
-    note: (pieces, log probabilities, probabilities, each pair's crossings)."""
-    from gan.models.part_writing import neighbour_crossings
+def test_uncross_margins_bring_a_pair_to_the_genres_crossings_keeping_the_surest():
+    """16 one-bar pieces, each with the tenor crossing above the alto once
+    (the case above), where moving the alto costs 1, 2, ... 16 of log
+    probability. Asked for half as many crossings, the fitted margin undoes
+    the cheapest half and keeps the crossings the composer is surest of; a
+    pair crossing no more than asked keeps all of them (margin 0); one
+    asked for none, all."""
+    from gan.evaluation.voice_leading import voice_leading_metrics
+    from gan.models.part_writing import fit_uncross, neighbour_crossings
 
-    roll = piece([(40, 16)], [(28, 16)], tenor, [(12, 16)])
+    roll = piece([(40, 16)], [(28, 16)], [(24, 8), (30, 8)], [(12, 16)])
     pieces = np.stack([roll] * 16)
     scores = np.stack([scores_for(roll)] * 16)
-    length = len(range(16)[steps])
     for i in range(16):
-        scores[i, voice - 1, steps, row] = (-0.1 * length - (i + 1)) / length
-    return pieces, scores, np.exp(scores), neighbour_crossings(voice_leading_metrics(pieces))
+        scores[i, 0, :, 33] = (-1.6 - (i + 1)) / 16  # the alto's way out costs i + 1 over the note
+    probs = np.exp(scores)
+    generated = neighbour_crossings(voice_leading_metrics(pieces))
+    assert generated.tolist() == [0.0, 1.0, 0.0]
 
-
-@pytest.mark.parametrize("way", ["uncross", "cross"])
-def test_fitted_margins_bring_a_pair_to_the_genres_crossings(way):
-    """16 one-bar pieces. ``uncross``: each with the tenor crossing above
-    the alto once (the case above), where moving the alto costs 1, 2, ...
-    16 of log probability; asked for half as many crossings, the fitted
-    margin undoes the cheapest half and keeps the crossings the composer
-    is surest of. ``cross``: the tenor under the alto throughout, where
-    crossing costs the tenor's second note 1, 2, ... 16; asked for half a
-    crossing per bar, the margin crosses the cheapest half, the crossings
-    the composer came closest to writing. Either way a pair already at the
-    asked rate keeps its notes (margin 0); asked for no crossing, every one
-    is undone, and for more than can be, the margin is the largest."""
-    from gan.models import part_writing as pw
-    from gan.models import rewriting
-
-    if way == "uncross":
-        fit, rewrite, voice, step, row = pw.fit_uncross, rewriting.avoid_crossings, 1, 0, 33
-        pieces, scores, probs, generated = graded([(24, 8), (30, 8)], 1, slice(None), 33)
-        # asked for none: every crossing undone
-        asked, utmost, least = np.array([0.0, 0.5, 0.0]), np.zeros(3), 16.0
-    else:
-        fit, rewrite, voice, step, row = pw.fit_cross, rewriting.add_crossings, 2, 8, 30
-        pieces, scores, probs, generated = graded([(24, 8), (26, 8)], 2, slice(8, None), 30)
-        # asked for more than can be: the largest margin
-        asked, utmost, least = np.array([0.0, 0.5, 0.0]), np.array([0.0, 2.0, 0.0]), pw.MAX_MARGIN
-    assert generated.tolist() == ([0.0, 1.0, 0.0] if way == "uncross" else [0.0, 0.0, 0.0])
-
-    margins = fit(pieces, probs, 1, (FIFTH, OCTAVE), generated, asked)
+    margins = fit_uncross(pieces, probs, 1, (FIFTH, OCTAVE), generated, np.array([0.0, 0.5, 0.0]))
     assert margins[0] == margins[2] == 0.0 and 7.0 <= margins[1] <= 9.0
-    out = rewrite(pieces, scores, 1, (FIFTH, OCTAVE), margins)
-    moved = [pitch_lines(x)[voice, step] == row for x in out]
+    out = avoid_crossings(pieces, scores, 1, (FIFTH, OCTAVE), margins)
+    moved = [pitch_lines(x)[1, 0] == 33 for x in out]
     assert moved == [i + 1 <= margins[1] for i in range(16)]  # the cheapest ones
     assert sum(moved) == 8  # half: the least margin found to get there
-    assert fit(pieces, probs, 1, (FIFTH,), generated, generated) == (0.0, 0.0, 0.0)
-    assert fit(pieces, probs, 1, (FIFTH,), generated, utmost)[1] >= least
-
-
-def test_a_voice_crosses_its_neighbour_where_the_composer_nearly_chose_to():
-    """The tenor's second note (26, from step 8) under the alto's 28 held
-    for 16 steps: the composer's next choice for it is 30, above the alto,
-    and costs 8 x 0.9 = 7.2 of log probability over the note. A margin of
-    at least that crosses the pair there, for the whole note and no
-    further (never above the soprano, never in unison with the alto); less
-    keeps the piece; a pair not asked for keeps it too. Onsets never move;
-    the melody is kept."""
-    from gan.models.rewriting import add_crossings
-
-    roll = piece([(40, 16)], [(28, 16)], [(24, 8), (26, 8)], [(12, 16)])
-    scores = scores_for(roll)
-    scores[1, 8:, 30] = -1.0
-    scores[1, 8:, 28] = -0.2  # unison with the alto: never
-    scores[1, 8:, 41] = -0.3  # above the soprano too: never
-    out = add_crossings(roll[None], scores[None], 1, (FIFTH, OCTAVE), (0.0, 7.5, 0.0))[0]
-    lines = pitch_lines(out)
-    assert lines[2].tolist() == [24] * 8 + [30] * 8
-    assert lines[1].tolist() == [28] * 16
-    assert np.array_equal((out == 2).any(-1), (roll == 2).any(-1))
-    assert np.array_equal(out[0], roll[0])
-    assert voice_leading_metrics(out[None])["voice_crossings/alto-tenor"][0] > 0
-    assert np.array_equal(add_crossings(roll[None], scores[None], 1, (FIFTH,), (0.0, 7.0, 0.0))[0], roll)
-    assert np.array_equal(add_crossings(roll[None], scores[None], 1, (FIFTH,), (99.0, 0.0, 99.0))[0], roll)
+    assert fit_uncross(pieces, probs, 1, (FIFTH,), generated, generated) == (0.0, 0.0, 0.0)
+    everything = fit_uncross(pieces, probs, 1, (FIFTH,), generated, np.zeros(3))
+    assert everything[1] >= 16.0

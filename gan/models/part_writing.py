@@ -63,19 +63,8 @@ fitted at every epoch end (``fit_uncross``) so that the pair crosses
 about as often as the genre, keeping the crossings the composer is surest
 of. (Until 2026-12-08 a pair crossing more than 1.5 times as often as the
 genre had every crossing undone: one `quick` training's tenor and bass
-then crossed a fifth as often as Bach's.)
-
-The other way round: `quick`'s voices crossed 45 % less often than Bach's
-(the likeliest notes alone: 47-57 % less), because taking each voice's
-likeliest pitch never takes the less likely of two ways however often the
-composer gives it: where alto and tenor are each a third likely to cross,
-they never do. So a pair that crosses less often than the genre on the
-training melodies crosses where one of its notes can by taking a pitch the
-composer likes at most a margin less than its own, past the other voice
-and no further, making no parallel (gan.models.rewriting.add_crossings):
-the margin (``cross``, per pair) is fitted at every epoch end
-(``fit_cross``) so that the pair crosses about as often as the genre,
-taking the crossings the composer came closest to writing.
+then crossed a fifth as often as Bach's.) A pair that crosses as often as
+the genre, or less, keeps its crossings.
 
 Only the writing-out changes: training and the critic are untouched.
 docs/bench/gan.md has the measurements.
@@ -92,7 +81,7 @@ import numpy as np
 
 from gan.data.roll import STEPS_PER_BAR, VOICE_NAMES
 from gan.evaluation.voice_leading import FIFTH, OCTAVE
-from gan.models.rewriting import Crossings, add_crossings, avoid_crossings, avoid_parallels
+from gan.models.rewriting import avoid_crossings, avoid_parallels
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
@@ -122,11 +111,6 @@ class PartWriting:
     # leaping to its held pitch's octave (gan.models.notes.decide; 0 to 1):
     # empty for none; fitted at every epoch end (fit_octaves)
     octave: tuple[float, ...] = ()
-    # per neighbouring voice pair, the most of the composer's liking a note
-    # may lose to cross the pair's other voice (gan.models.rewriting.
-    # add_crossings): 0 adds none; empty for none; fitted at every epoch
-    # end (fit_cross) for the pairs that cross less often than the genre
-    cross: tuple[float, ...] = ()
 
     @classmethod
     def for_music(cls, rolls: np.ndarray) -> PartWriting:
@@ -143,17 +127,16 @@ class PartWriting:
     def to_fit(self, voices: int) -> PartWriting:
         """These rules with every fitted rule switched on for ``voices``
         generated voices, as fitting starts: no onset shift, full re-strike
-        strength, no octave strength, no pair uncrossed or crossed
-        (``fit_onsets``, ``fit_restrike``, ``fit_octaves``, ``fit_uncross``,
-        ``fit_cross`` fit them at each epoch end)."""
-        pairs = (0.0,) * (len(VOICE_NAMES) - 1)
+        strength, no octave strength, no pair uncrossed (``fit_onsets``,
+        ``fit_restrike``, ``fit_octaves``, ``fit_uncross`` fit them at each
+        epoch end)."""
         return dataclasses.replace(self, restrike=(1.0,) * voices, onset_shift=(0.0,) * voices,
-                                   uncross=pairs, octave=(0.0,) * voices, cross=pairs)
+                                   uncross=(0.0,) * (len(VOICE_NAMES) - 1), octave=(0.0,) * voices)
 
     def to_dict(self) -> dict[str, Any]:
         return {"avoid": list(self.avoid), "restrike": list(self.restrike),
                 "onset_shift": list(self.onset_shift), "uncross": list(self.uncross),
-                "octave": list(self.octave), "cross": list(self.cross)}
+                "octave": list(self.octave)}
 
     @classmethod
     def from_dict(cls, facts: dict[str, Any] | None) -> PartWriting | None:
@@ -165,8 +148,7 @@ class PartWriting:
                    onset_shift=tuple(float(x) for x in facts.get("onset_shift", ())),
                    # before 2026-12-08 a pair was uncrossed wholly or not at all
                    uncross=tuple(UNDO_ALL if x is True else float(x) for x in facts.get("uncross", ())),
-                   octave=tuple(float(x) for x in facts.get("octave", ())),
-                   cross=tuple(float(x) for x in facts.get("cross", ())))
+                   octave=tuple(float(x) for x in facts.get("octave", ())))
 
     def decide(self, probs, monophonic: bool):
         """(sounding, onsets) decided from ``probs`` (gan.models.notes.NoteProbs)
@@ -184,17 +166,12 @@ class PartWriting:
         from ``pitch_probs`` (n, voices - fixed, steps, pitches), the
         composer's probabilities of each pitch: rewritten by the rules."""
         pieces = avoid_parallels(pieces, log_scores(pitch_probs), fixed, self.avoid)
-        return self.crossed(self.uncrossed(pieces, pitch_probs, fixed), pitch_probs, fixed)
+        return self.uncrossed(pieces, pitch_probs, fixed)
 
     def uncrossed(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
-        """``apply``'s second part: ``pieces`` with parallels already
-        rewritten, their crossings undone as far as ``uncross`` says."""
+        """``apply``'s last part: ``pieces`` with parallels already rewritten,
+        their crossings undone as far as ``uncross`` says."""
         return avoid_crossings(pieces, log_scores(pitch_probs), fixed, self.avoid, self.uncross)
-
-    def crossed(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
-        """``apply``'s last part: ``uncrossed`` pieces with the crossings
-        added that ``cross`` allows."""
-        return add_crossings(pieces, log_scores(pitch_probs), fixed, self.avoid, self.cross)
 
 
 def log_scores(pitch_probs: np.ndarray) -> np.ndarray:
@@ -371,28 +348,3 @@ def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: 
     fitted = _bisect(lambda mid: rates(np.where(fit, mid, every)) > real, 0.0, MAX_MARGIN, len(over),
                      steps, upper=True)
     return tuple(float(x) for x in np.where(fit, fitted, every))
-
-
-def fit_cross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: tuple[int, ...],
-              generated: np.ndarray, real: np.ndarray, steps: int = 6) -> tuple[float, ...]:
-    """Per neighbouring pair, the ``cross`` margin at which it crosses
-    about as often as the real music: ``fit_uncross`` the other way round,
-    for the pairs that cross less often (0 for the others; ``MAX_MARGIN``
-    for one that still crosses less at that margin). ``generated``: each
-    pair's crossings per bar before any was undone, as ``fit_uncross``
-    takes them, so that a pair is either uncrossed or crossed, never both;
-    ``pieces``: with the crossings undone that ``uncross`` says. The least
-    margin found to bring the pair up to the genre's crossings."""
-    from gan.evaluation.voice_leading import voice_leading_metrics
-
-    under = np.asarray(generated) < np.asarray(real)
-    if not under.any():
-        return (0.0,) * len(under)
-    crossings = Crossings(pieces, log_scores(pitch_probs), fixed, avoid)
-
-    def rates(margins: np.ndarray) -> np.ndarray:
-        crossed = crossings.add(np.where(under, margins, 0.0))
-        return neighbour_crossings(voice_leading_metrics(crossed), len(under) + 1)
-
-    fitted = _bisect(lambda mid: rates(mid) < real, 0.0, MAX_MARGIN, len(under), steps, upper=True)
-    return tuple(float(x) for x in np.where(under, fitted, 0.0))

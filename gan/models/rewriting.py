@@ -7,10 +7,6 @@ composer's likeliest other pitch that repeats no note, crosses or meets in
 unison no neighbour, and makes no parallel on the way in or out. A given
 voice (the melody) never changes; the rhythm never changes, only pitches.
 Where no such pitch exists the clash stays.
-
-``add_crossings`` goes the other way, for a pair that crosses less often
-than its genre: a note takes a pitch the composer liked nearly as well that
-crosses the neighbouring voice, under the same conditions otherwise.
 """
 
 from __future__ import annotations
@@ -211,114 +207,7 @@ def _rewrite(state, scores, fixed, intervals, choices, pairs, found, clash,
             else:
                 stuck.add(notes)
         if changed:
-            out[i] = _to_state(p, onsets, out.shape[-1])
+            rows = np.arange(out.shape[-1])
+            sounding = (p[..., None] == rows) & (p[..., None] >= 0)
+            out[i] = sounding.astype(np.int8) + (sounding & onsets[..., None]).astype(np.int8)
     return out
-
-
-def _crossing_candidates(rows: list[list[int]], v: int, w: int, start: int, end: int,
-                         ranked: list[int]) -> list[int]:
-    """The pitches in ``ranked`` (best first) that voice v's note over steps
-    start..end could take to cross its neighbour w (v - 1: rise above it;
-    v + 1: fall below it) where it does not yet: strictly past w at some
-    step of the note, never in unison with w (a voice lost to the ear),
-    crossing no other voice, repeating neither the note before nor after.
-    ``rows``: the pitch lines (``pitch_lines``) as lists: plain Python, as
-    this runs for every note at every margin ``fit_cross`` tries."""
-    neighbour = [x for x in rows[w][start:end + 1] if x >= 0]
-    if not neighbour:
-        return []
-    up, own = w < v, rows[v][start]  # a note holds one pitch
-    low, high = min(neighbour), max(neighbour)
-    if (own > low) if up else (own < high):
-        return []  # already crossed
-    # the voice on the far side of w and the one on v's other side stay put
-    far, near = (w - 1, v + 1) if up else (w + 1, v - 1)
-    far = [x for x in rows[far][start:end + 1] if x >= 0] if 0 <= far < len(rows) else []
-    near = [x for x in rows[near][start:end + 1] if x >= 0] if 0 <= near < len(rows) else []
-    if up:
-        above, below = min(far, default=10 ** 6), max(low, max(near, default=-1))
-    else:
-        above, below = min(high, min(near, default=10 ** 6)), max(far, default=-1)
-    taken = set(neighbour)
-    taken.add(rows[v][start - 1] if start > 0 else -1)
-    taken.add(rows[v][end + 1] if end + 1 < len(rows[v]) else -1)
-    return [q for q in ranked if below < q < above and q not in taken]
-
-
-def add_crossings(state: np.ndarray, scores: np.ndarray, fixed: int, intervals: tuple[int, ...],
-                  margins, choices: int = CHOICES) -> np.ndarray:
-    """A copy of ``state`` (as ``avoid_parallels``) where each neighbouring
-    pair (u, u + 1) crosses wherever one of its generated voices' notes can
-    by taking a pitch the composer likes at most ``margins[u]`` less than
-    the note's own (log probability over the note; 0: none), one of its
-    ``choices`` likeliest, past the other voice and no further
-    (``_crossing_candidates``), making no parallel in ``intervals``.
-    Notes are tried as the piece goes, each rising above the voice over it
-    if it can, else falling below the one under it; the melody never
-    moves."""
-    return Crossings(state, scores, fixed, intervals, choices).add(margins)
-
-
-class Crossings:
-    """``add_crossings`` for pieces whose notes and composer's liking are
-    worked out once, to be tried with many margins (``fit_cross``)."""
-
-    def __init__(self, state: np.ndarray, scores: np.ndarray, fixed: int, intervals: tuple[int, ...],
-                 choices: int = CHOICES):
-        self.state, self.intervals = state, intervals
-        self.lines = [pitch_lines(piece) for piece in state]
-        self.onsets = [(piece == 2).any(-1) for piece in state]
-        # per piece, its generated voices' notes as the piece goes: (step,
-        # voice, last step, the likeliest pitches best first, what each
-        # costs against the note's own pitch)
-        self.notes = []
-        for p, onsets, liking in zip(self.lines, self.onsets, scores):
-            starts = _note_starts(p, onsets)
-            total = np.concatenate([np.zeros_like(liking[:, :1]), np.cumsum(liking, 1)], 1)
-            notes = []
-            for v, t in zip(*np.nonzero((starts == np.arange(p.shape[1])) & (p >= 0))):
-                if v < fixed:
-                    continue
-                end = t + int(np.sum(starts[v, t + 1:] == t))
-                likes = total[v - fixed, end + 1] - total[v - fixed, t]
-                ranked = np.argsort(-likes)[:choices]
-                notes.append((int(t), int(v), end, ranked.tolist(), (likes[p[v, t]] - likes[ranked]).tolist()))
-            notes.sort(key=lambda note: note[:2])
-            self.notes.append(notes)
-
-    def add(self, margins) -> np.ndarray:
-        margins = [float(m) for m in margins]
-        if not any(m > 0 for m in margins):
-            return self.state
-        out = self.state.copy()
-        for i, notes in enumerate(self.notes):
-            p = self.lines[i].copy()
-            rows = p.tolist()
-            changed = False
-            for t, v, end, ranked, cost in notes:
-                own = rows[v][t]
-                # rise above the voice over it, else fall below the one under it
-                for w in (v - 1, v + 1):
-                    margin = margins[min(v, w)] if 0 <= w < len(rows) else 0.0
-                    if margin <= 0:
-                        continue
-                    liked = [q for q, c in zip(ranked, cost) if c <= margin and q != own]
-                    if not liked:
-                        continue  # the usual case: no other pitch liked nearly as well
-                    for q in _crossing_candidates(rows, v, w, t, end, liked):
-                        if _no_parallel(p, v, t, end, q, self.intervals):
-                            p[v, t:end + 1] = q
-                            rows[v][t:end + 1] = [q] * (end + 1 - t)
-                            changed = True
-                            break
-                    if rows[v][t] != own:
-                        break  # crossed: the note is done
-            if changed:
-                out[i] = _to_state(p, self.onsets[i], out.shape[-1])
-        return out
-
-
-def _to_state(p: np.ndarray, onsets: np.ndarray, pitches: int) -> np.ndarray:
-    """Note-state roll (voices, steps, pitches) from pitch lines and onsets."""
-    sounding = (p[..., None] == np.arange(pitches)) & (p[..., None] >= 0)
-    return sounding.astype(np.int8) + (sounding & onsets[..., None]).astype(np.int8)

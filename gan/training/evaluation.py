@@ -161,10 +161,9 @@ class EpochEvaluator:
         each voice strikes as many notes per bar as the real music, re-strike
         strengths so that it repeats them as often, octave strengths so that
         it leaps octaves as often, and margins up to which the neighbouring
-        pairs that cross more often than the real ones are uncrossed, and
-        those that cross less often crossed, so that they cross about as
-        often (gan.models.part_writing.fit_onsets, fit_restrike, fit_octaves,
-        fit_uncross, fit_cross). ``probe``: G's (``probe``), when already taken."""
+        pairs that cross more often than the real ones are uncrossed, so
+        that they cross about as often (gan.models.part_writing.fit_onsets,
+        fit_restrike, fit_octaves, fit_uncross). ``probe``: G's (``probe``), when already taken."""
         from gan.models import part_writing as pw
         from gan.training.sampling import pieces_from
 
@@ -182,32 +181,19 @@ class EpochEvaluator:
         if rules.octave and rules.restrike:
             rules = dataclasses.replace(rules, octave=pw.fit_octaves(
                 probs, self.real_octaves, rules.restrike, rules.onset_shift))
-        G.part_writing = dataclasses.replace(rules, uncross=(0.0,) * len(rules.uncross),
-                                             cross=(0.0,) * len(rules.cross))
+        G.part_writing = dataclasses.replace(rules, uncross=(0.0,) * len(rules.uncross))
         samples = pieces_from(G, probs, melody_state)
         per_piece = features(samples)
-        # the pieces so far, in the model's rows: decided, parallels rewritten
-        written, pitch_probs = G.pitch_window.crop(samples), probs.frames.numpy()
-        fixed = int(G.conditional)
-        # a pair crossing more often than the genre is uncrossed, one crossing
-        # less often crossed more: never both
-        crossings = pw.neighbour_crossings(per_piece)
         if rules.uncross:
-            margins = pw.fit_uncross(written, pitch_probs, fixed, rules.avoid, crossings,
-                                     self.real_crossings)
-            rules = dataclasses.replace(rules, uncross=margins)
+            # the pieces so far, in the model's rows: decided, parallels rewritten
+            written, pitch_probs = G.pitch_window.crop(samples), probs.frames.numpy()
+            fixed = int(G.conditional)
+            margins = pw.fit_uncross(written, pitch_probs, fixed, rules.avoid,
+                                     pw.neighbour_crossings(per_piece), self.real_crossings)
+            G.part_writing = rules = dataclasses.replace(rules, uncross=margins)
             if any(margins):
-                written = rules.uncrossed(written, pitch_probs, fixed)
-                samples = G.pitch_window.expand(written)
+                samples = G.pitch_window.expand(rules.uncrossed(written, pitch_probs, fixed))
                 per_piece = features(samples)
-        if rules.cross:
-            margins = pw.fit_cross(written, pitch_probs, fixed, rules.avoid, crossings,
-                                   self.real_crossings)
-            rules = dataclasses.replace(rules, cross=margins)
-            if any(margins):
-                samples = G.pitch_window.expand(rules.crossed(written, pitch_probs, fixed))
-                per_piece = features(samples)
-        G.part_writing = rules
         return samples, per_piece
 
 

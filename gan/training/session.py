@@ -260,8 +260,8 @@ def set_part_writing(session: Session, measured: dict) -> None:
     # re-struck notes' pitches chosen given their onsets as strongly as
     # makes it repeat notes (and leap octaves) as often as the genre, and a
     # voice pair crossing more often than the genre's is uncrossed down to
-    # the genre's rate (one crossing less often is crossed up to it), all
-    # fitted at each epoch end (gan.models.part_writing).
+    # the genre's rate, all fitted at each epoch end
+    # (gan.models.part_writing).
     rules = PartWriting.for_measured(measured).to_fit(len(session.G.voices))
     # the checkpoint keeps G's; the composer (G or its weight average) writes
     session.G.part_writing = session.composer.part_writing = rules
