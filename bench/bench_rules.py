@@ -65,8 +65,8 @@ def main() -> int:
                 started = time.perf_counter()
                 metrics = evaluator.evaluate(model).metrics
                 seconds.append(time.perf_counter() - started)
-            print(f"  {way:42s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.3f}  "
-                  f"training {metrics[INDEX_TRAINING]:.3f}  {statistics.median(seconds):.2f} s  "
+            print(f"  {way:42s} unseen {metrics.get(INDEX_UNSEEN, float('nan')):.4f}  "
+                  f"training {metrics[INDEX_TRAINING]:.4f}  {statistics.median(seconds):.2f} s  "
                   f"{model.part_writing}", flush=True)
     return 0
 
