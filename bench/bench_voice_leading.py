@@ -13,6 +13,8 @@ first, as an epoch end does. Per voice-leading metric (the mean over
 voices or pairs): the generated mean with a 95 % bootstrap interval over
 melodies (a melody's draws stay together), the real training pieces' mean
 with its interval over pieces, and the interval of their ratio; the
+change against Bach's own harmonisations of the same melodies, paired
+melody by melody (``paired``: a metric depends on the melody); the
 parallels' raw counts; and, beside the metrics the index uses, leaps of
 an octave or more per bar per voice, and those that come straight back.
 
@@ -75,6 +77,25 @@ def interval(x: np.ndarray, rng, rounds: int = 2000) -> tuple[float, float, np.n
     return float(x.mean()), *np.percentile(means, [2.5, 97.5]), means
 
 
+def paired(generated: np.ndarray, bach: np.ndarray, rng, rounds: int = 2000) -> dict:
+    """Against Bach's own harmonisations of the same unseen melodies: how
+    much a metric depends on the melody shows here (Bach's 27 held-out
+    pieces cross 9 % less often than his 289 training pieces, a 13-piece
+    half of them 26 % less), so the pieces are compared melody by melody,
+    and the interval of the ratio comes from resampling melodies, each with
+    its own Bach (melodies where either is undefined are left out)."""
+    keep = ~(np.isnan(generated) | np.isnan(bach))
+    g, b = generated[keep], bach[keep]
+    picks = rng.integers(0, len(g), (rounds, len(g)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = g[picks].mean(1) / b[picks].mean(1) - 1
+        change = g.mean() / b.mean() - 1
+    ratios = ratios[np.isfinite(ratios)]
+    low, high = np.percentile(ratios, [2.5, 97.5]) if len(ratios) else (np.nan, np.nan)
+    return {"same_melodies_bach": float(b.mean()), "change_vs_same_melodies": float(change),
+            "change_vs_same_melodies_ci": [float(low), float(high)]}
+
+
 def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int = 0) -> dict:
     from gan.evaluation.voice_leading import voice_leading_metrics
     from gan.training.sampling import fixed_latents, generate
@@ -85,6 +106,7 @@ def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int 
     melodies = len(unseen)
     flat = pieces.reshape(melodies * draws, *pieces.shape[2:])
     generated = voice_leading_metrics(flat)
+    bach = voice_leading_metrics(unseen)  # Bach's own voices for the same melodies
     rng = np.random.default_rng(seed)
     rows = {}
     for metric in METRICS:
@@ -93,7 +115,8 @@ def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int 
         rm, rlo, rhi, rboot = interval(per_piece_means(real, metric), rng)
         ratio = np.percentile(gboot / rboot - 1, [2.5, 97.5])
         rows[metric] = {"generated": gm, "generated_ci": [glo, ghi], "real": rm, "real_ci": [rlo, rhi],
-                        "change": gm / rm - 1, "change_ci": [float(ratio[0]), float(ratio[1])]}
+                        "change": gm / rm - 1, "change_ci": [float(ratio[0]), float(ratio[1])],
+                        **paired(g, per_piece_means(bach, metric), rng)}
     bars = config.bars_per_sample
     for metric in ("parallel_fifths", "parallel_octaves"):
         keys = [k for k in generated if k.startswith(metric + "/")]
@@ -147,7 +170,10 @@ def main() -> int:
             count = f"  ({r['count']} in {r['pair_bars']} pair-bars)" if "count" in r else ""
             print(f"  {metric:20s} {r['generated']:8.4f} [{r['generated_ci'][0]:.4f}, "
                   f"{r['generated_ci'][1]:.4f}]  real {r['real']:8.4f}  {r['change']:+6.0%} "
-                  f"[{r['change_ci'][0]:+.0%}, {r['change_ci'][1]:+.0%}]{count}")
+                  f"[{r['change_ci'][0]:+.0%}, {r['change_ci'][1]:+.0%}]  same melodies' Bach "
+                  f"{r['same_melodies_bach']:7.4f} {r['change_vs_same_melodies']:+6.0%} "
+                  f"[{r['change_vs_same_melodies_ci'][0]:+.0%}, {r['change_vs_same_melodies_ci'][1]:+.0%}]"
+                  f"{count}")
         print("  octave leaps per bar (soprano..bass): " + "  ".join(
             f"{g:.3f}/{r:.3f}" for g, r in zip(out["octave_leaps_per_bar"], real_big.mean(0))) + "  (generated/real)")
         print("  ... and straight back:                " + "  ".join(

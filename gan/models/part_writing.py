@@ -81,12 +81,11 @@ import numpy as np
 
 from gan.data.roll import STEPS_PER_BAR, VOICE_NAMES
 from gan.evaluation.voice_leading import FIFTH, OCTAVE
-from gan.models.rewriting import avoid_crossings, avoid_parallels
+from gan.models.rewriting import MAX_MARGIN, avoid_crossings, avoid_parallels
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
 UNDO_ALL = 1e6  # an ``uncross`` margin no note's cost reaches: every crossing that can be undone is
-MAX_MARGIN = 32.0  # the fitted margins' range, log probability over a note
 
 
 @dataclass(frozen=True)
@@ -353,4 +352,7 @@ def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: 
     # the pair down to the genre's crossings.
     fitted = 2.0 ** _bisect(lambda mid: rates(np.where(fit, 2.0 ** mid, every)) > real,
                             -6.0, float(np.log2(MAX_MARGIN)), len(over), steps, upper=True)
+    # still crossing too often at the largest fitted margin: every crossing
+    # undone that can be, with any pitch (``rewriting._give_way``)
+    fit &= fitted < MAX_MARGIN
     return tuple(float(x) for x in np.where(fit, fitted, every))
