@@ -10,7 +10,12 @@ import pytest
 
 from gan.evaluation.voice_leading import voice_leading_metrics
 from gan.models.part_writing import FIFTH, OCTAVE, UNDO_ALL, PartWriting, avoided
-from gan.models.rewriting import avoid_crossings, avoid_parallels, parallel_at, pitch_lines
+from gan.models.rewriting import (
+    avoid_crossings,
+    avoid_parallels,
+    parallel_at,
+    pitch_lines,
+)
 
 ROWS = 48
 
@@ -383,3 +388,14 @@ def test_uncross_margins_bring_a_pair_to_the_genres_crossings_keeping_the_surest
     assert fit_uncross(pieces, probs, 1, (FIFTH,), generated, generated) == (0.0, 0.0, 0.0)
     everything = fit_uncross(pieces, probs, 1, (FIFTH,), generated, np.zeros(3))
     assert everything[1] >= 16.0
+
+
+def test_a_note_that_gives_way_neither_repeats_nor_leaps_an_octave_from_its_neighbours():
+    """The bass's second note (21, after 16) may not take its own pitch, 16
+    again, 28 (an octave above the 16 before it) or 30 (in unison with the
+    tenor); 19 and 18 it may. Giving way by octave leaps made the
+    critic-alone `lab` inner voices leap octaves more often still."""
+    from gan.models.rewriting import _candidates
+
+    lines = pitch_lines(piece(SOPRANO, ALTO, TENOR, BASS))
+    assert _candidates(lines, 3, 8, 15, [28, 21, 30, 16, 19, 4, 18]) == [19, 18]
