@@ -122,6 +122,9 @@ def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int 
         keys = [k for k in generated if k.startswith(metric + "/")]
         rows[metric]["count"] = round(float(sum(np.nansum(generated[k]) for k in keys)) * bars)
         rows[metric]["pair_bars"] = len(flat) * len(keys) * bars
+        # what the same melodies' Bach rests on
+        rows[metric]["same_melodies_count"] = round(float(sum(np.nansum(bach[k]) for k in keys)) * bars)
+        rows[metric]["same_melodies_pair_bars"] = len(unseen) * len(keys) * bars
     big, back = leaps(flat)
     return {"pieces": len(flat), "metrics": rows,
             "octave_leaps_per_bar": big.mean(0).tolist(), "octave_leaps_back_per_bar": back.mean(0).tolist()}
@@ -167,7 +170,8 @@ def main() -> int:
         print(f"\n{way}: {out['pieces']} pieces ({len(unseen)} unseen melodies x {args.draws}); "
               f"real: {len(data)} training pieces")
         for metric, r in out["metrics"].items():
-            count = f"  ({r['count']} in {r['pair_bars']} pair-bars)" if "count" in r else ""
+            count = (f"  ({r['count']} in {r['pair_bars']} pair-bars; the same melodies' Bach "
+                     f"{r['same_melodies_count']} in {r['same_melodies_pair_bars']})" if "count" in r else "")
             print(f"  {metric:20s} {r['generated']:8.4f} [{r['generated_ci'][0]:.4f}, "
                   f"{r['generated_ci'][1]:.4f}]  real {r['real']:8.4f}  {r['change']:+6.0%} "
                   f"[{r['change_ci'][0]:+.0%}, {r['change_ci'][1]:+.0%}]  same melodies' Bach "
