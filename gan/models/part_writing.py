@@ -81,11 +81,12 @@ import numpy as np
 
 from gan.data.roll import STEPS_PER_BAR, VOICE_NAMES
 from gan.evaluation.voice_leading import FIFTH, OCTAVE
-from gan.models.rewriting import MAX_MARGIN, avoid_crossings, avoid_parallels
+from gan.models.rewriting import avoid_crossings, avoid_parallels
 
 NAMES = {FIFTH: "parallel_fifths", OCTAVE: "parallel_octaves"}  # the voice-leading metrics
 RARE = 0.01  # parallels per bar per voice pair below which a genre counts as avoiding them
 UNDO_ALL = 1e6  # an ``uncross`` margin no note's cost reaches: every crossing that can be undone is
+MAX_MARGIN = 32.0  # the fitted margins' range, log probability over a note
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ def neighbour_crossings(per_piece: dict[str, np.ndarray], voices: int = 4) -> np
 
 
 def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: tuple[int, ...],
-                generated: np.ndarray, real: np.ndarray, steps: int = 8) -> tuple[float, ...]:
+                generated: np.ndarray, real: np.ndarray, steps: int = 6) -> tuple[float, ...]:
     """Per neighbouring pair, the ``uncross`` margin at which it crosses
     about as often as the real music (``real``, ``generated``: each pair's
     crossings per bar, ``neighbour_crossings``, of the real music and of
@@ -327,8 +328,7 @@ def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: 
     that can be. ``pieces``: note-state rolls in the model's pitch rows,
     written out with the parallels avoided and no crossing undone, from
     ``pitch_probs`` (the composer's, as ``PartWriting.apply`` takes them).
-    Bisection over [2**-6, MAX_MARGIN] on a log scale, the fitted pairs
-    at once."""
+    Bisection over [0, MAX_MARGIN], the fitted pairs at once."""
     from gan.evaluation.voice_leading import voice_leading_metrics
 
     scores = log_scores(pitch_probs)
@@ -344,15 +344,7 @@ def fit_uncross(pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int, avoid: 
     fit = over & ~(rates(every) > real)  # the others cross too often even with all undone
     if not fit.any():  # the usual case for an untrained model: no bisection needed
         return tuple(float(x) for x in every)
-    # The rate falls steeply over the smallest margins: sought on a linear
-    # scale, 0 to 32 in halves, a `quick` tenor and bass got 0.5, the
-    # smallest step, and crossed 39 % less than Bach's on the training
-    # melodies. So the margin is sought on a log scale, 2**-6 to
-    # MAX_MARGIN, to within a few per cent: the least margin found to bring
-    # the pair down to the genre's crossings.
-    fitted = 2.0 ** _bisect(lambda mid: rates(np.where(fit, 2.0 ** mid, every)) > real,
-                            -6.0, float(np.log2(MAX_MARGIN)), len(over), steps, upper=True)
-    # still crossing too often at the largest fitted margin: every crossing
-    # undone that can be, with any pitch (``rewriting._give_way``)
-    fit &= fitted < MAX_MARGIN
+    # the least margin found to bring the pair down to the genre's crossings
+    fitted = _bisect(lambda mid: rates(np.where(fit, mid, every)) > real, 0.0, MAX_MARGIN, len(over),
+                     steps, upper=True)
     return tuple(float(x) for x in np.where(fit, fitted, every))

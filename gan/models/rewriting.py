@@ -25,9 +25,6 @@ from gan.evaluation.voice_leading import FIFTH, MAX_REST_STEPS, OCTAVE
 # 1,880 unseen-melody pieces); `quick`'s index stays (0.9446 and 0.9360 on
 # two checkpoints, a few notes changed in one).
 CHOICES = 12
-# The largest margin fitted (log probability over a note): beyond it a
-# margin undoes every clash it can, with any pitch (``_give_way``).
-MAX_MARGIN = 32.0
 
 
 def pitch_lines(state: np.ndarray) -> np.ndarray:
@@ -118,8 +115,7 @@ def _give_way(p, starts, scores, fixed, a, b, t, intervals, choices, margin=np.i
     (``starts``: ``_note_starts``), the composer's likeliest other pitch
     that makes no repeated note, crossing or parallel, and that the
     composer likes at most ``margin`` less (log probability over the note)
-    than the note's own, and for a fitted margin (up to ``MAX_MARGIN``) no
-    more: True if one did."""
+    than the note's own: True if one did."""
     voices, steps = p.shape
     # an inner voice first, then the bass, then the top voice; never a given
     # voice (the melody the accompaniment model was handed)
@@ -132,19 +128,10 @@ def _give_way(p, starts, scores, fixed, a, b, t, intervals, choices, margin=np.i
             end += 1
         likes = scores[v - fixed, start:end + 1].sum(0)
         ranked = np.argsort(-likes)[:choices]
-        own = likes[p[v, start]]
+        lowest = likes[p[v, start]] - margin
         for q in _candidates(p, v, start, end, ranked):
-            if likes[q] < own - margin:
+            if likes[q] < lowest:
                 break  # ranked best first: the rest cost more still
-            if likes[q] > own and margin <= MAX_MARGIN:
-                # Within a fitted margin, only pitches liked no more than the
-                # note's own: one liked more was turned down when the notes
-                # were decided (by summed probabilities, not log
-                # probabilities, or given an onset) or by the parallels rule.
-                # Taking them at any margin at all made the crossings fall
-                # steeply from 0: a `quick` tenor and bass fitted to the
-                # genre's 0.042 a bar crossed 0.029.
-                continue
             if _no_parallel(p, v, start, end, q, intervals):
                 p[v, start:end + 1] = q
                 return True
