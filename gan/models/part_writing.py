@@ -165,13 +165,15 @@ class PartWriting:
         """``pieces`` (n, voices, steps, pitches) note-state rolls decided
         from ``pitch_probs`` (n, voices - fixed, steps, pitches), the
         composer's probabilities of each pitch: rewritten by the rules."""
-        pieces = avoid_parallels(pieces, log_scores(pitch_probs), fixed, self.avoid)
-        return self.uncrossed(pieces, pitch_probs, fixed)
+        scores = log_scores(pitch_probs)
+        pieces = avoid_parallels(pieces, scores, fixed, self.avoid)
+        return self.uncrossed(pieces, scores, fixed)
 
-    def uncrossed(self, pieces: np.ndarray, pitch_probs: np.ndarray, fixed: int) -> np.ndarray:
+    def uncrossed(self, pieces: np.ndarray, scores: np.ndarray, fixed: int) -> np.ndarray:
         """``apply``'s last part: ``pieces`` with parallels already rewritten,
-        their crossings undone as far as ``uncross`` says."""
-        return avoid_crossings(pieces, log_scores(pitch_probs), fixed, self.avoid, self.uncross)
+        their crossings undone as far as ``uncross`` says (``scores``: the
+        composer's ``log_scores``)."""
+        return avoid_crossings(pieces, scores, fixed, self.avoid, self.uncross)
 
 
 def log_scores(pitch_probs: np.ndarray) -> np.ndarray:

@@ -192,7 +192,7 @@ class EpochEvaluator:
                                      pw.neighbour_crossings(per_piece), self.real_crossings)
             G.part_writing = rules = dataclasses.replace(rules, uncross=margins)
             if any(margins):
-                samples = G.pitch_window.expand(rules.uncrossed(written, pitch_probs, fixed))
+                samples = G.pitch_window.expand(rules.uncrossed(written, pw.log_scores(pitch_probs), fixed))
                 per_piece = features(samples)
         return samples, per_piece
 
