@@ -96,6 +96,11 @@ def paired(generated: np.ndarray, bach: np.ndarray, rng, rounds: int = 2000) -> 
             "change_vs_same_melodies_ci": [float(low), float(high)]}
 
 
+def events(per_piece: dict, keys: list[str], bars: int) -> int:
+    """How many events (parallels) the per-bar ``keys`` of all pieces add up to."""
+    return round(float(sum(np.nansum(per_piece[k]) for k in keys)) * bars)
+
+
 def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int = 0) -> dict:
     from gan.evaluation.voice_leading import voice_leading_metrics
     from gan.training.sampling import fixed_latents, generate
@@ -120,10 +125,10 @@ def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int 
     bars = config.bars_per_sample
     for metric in ("parallel_fifths", "parallel_octaves"):
         keys = [k for k in generated if k.startswith(metric + "/")]
-        rows[metric]["count"] = round(float(sum(np.nansum(generated[k]) for k in keys)) * bars)
+        rows[metric]["count"] = events(generated, keys, bars)
         rows[metric]["pair_bars"] = len(flat) * len(keys) * bars
         # what the same melodies' Bach rests on
-        rows[metric]["same_melodies_count"] = round(float(sum(np.nansum(bach[k]) for k in keys)) * bars)
+        rows[metric]["same_melodies_count"] = events(bach, keys, bars)
         rows[metric]["same_melodies_pair_bars"] = len(unseen) * len(keys) * bars
     big, back = leaps(flat)
     return {"pieces": len(flat), "metrics": rows,
