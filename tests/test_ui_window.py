@@ -204,7 +204,9 @@ def test_nan_points_overlay_and_export(qtbot, ui_env, tmp_path):  # noqa: F811
 @pytest.mark.slow
 def test_self_test_switch_runs_a_job_and_writes_the_screenshot(tmp_path):
     shot = tmp_path / "self_test.png"
-    env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen")
+    scratch = tmp_path / "tmp"  # where its temporary data folder goes
+    scratch.mkdir()
+    env = dict(__import__("os").environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(scratch))
     out = subprocess.run([sys.executable, "main.py", "--self-test", "--screenshot", str(shot)],
                          capture_output=True, text=True, timeout=300, env=env,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
@@ -212,6 +214,8 @@ def test_self_test_switch_runs_a_job_and_writes_the_screenshot(tmp_path):
     assert "self-test passed" in out.stdout
     assert "charts:" in out.stdout and "job completed" in out.stdout
     assert shot.stat().st_size > 20000
+    # its job, database and samples were the proof only: none left behind
+    assert list(scratch.glob("polyphony-self-test-*")) == []
 
 
 def test_sample_export_is_confirmed_in_the_status_bar(qtbot, ui_env, tmp_path, monkeypatch):  # noqa: F811

@@ -5,12 +5,13 @@ preset, presses Start, waits for the job to complete through the same
 training host the user gets, checks that the charts received points,
 renders one generated piece to audio when audio is available, saves the
 screenshot and exits 0 (or 1 with the reason). It works in a temporary data
-folder so the user's jobs and settings are untouched.
+folder so the user's jobs and settings are untouched, removed when it passes.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -57,6 +58,12 @@ def run_self_test(app, screenshot: str | None) -> int:
     watchdog.start(int((TIMEOUT_S + 60) * 1000))
     app.exec()
     watchdog.stop()
+    if test.code == 0:
+        # Its job, database and samples were only the proof: nothing of a
+        # passing self-test stays behind (a failing one keeps them to look at).
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        test.say(f"the self-test's data folder is kept for inspection: {workdir}")
     for line in test.lines:
         print(line)
     print("self-test " + ("passed" if test.code == 0 else "FAILED"), file=sys.stdout)
