@@ -32,11 +32,14 @@ def _torchrun(*args: str) -> list[str]:
             "main.py", *args]
 
 
-def _env() -> dict[str, str]:
+def _env(scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("QT_QPA_PLATFORM", None)
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
+    # torchrun leaves a torchelastic_* log folder in the temporary directory
+    # at every launch: the test's own, not the machine's /tmp
+    env["TMPDIR"] = str(scratch)
     return env  # POLYPHONY_HOME: the test's temporary home (conftest)
 
 
@@ -181,12 +184,12 @@ def test_single_machine_gloo_uses_the_loopback_interface(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)
-def test_torchrun_two_cpu_ranks_train_one_job_and_resume():
+def test_torchrun_two_cpu_ranks_train_one_job_and_resume(tmp_path):
     # 1. A whole run: two ranks, one set of rows and files, world size 2.
     # device=cpu: what the refusal below tells a one-GPU machine to add.
     done = subprocess.run(_torchrun("train", "--preset", "smoke", "--genre", "chorale",
                                     "--epochs", "2", "--set", "device=cpu", "--json"),
-                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
+                          cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     # gloo talks over the loopback interface: it never needs the hostname.
     assert "Unable to resolve hostname" not in done.stderr
@@ -213,7 +216,7 @@ def test_torchrun_two_cpu_ranks_train_one_job_and_resume():
     proc = subprocess.Popen(_torchrun("train", "--preset", "smoke", "--genre", "chorale",
                                       "--epochs", "2", "--set", "steps_per_epoch=60", "device=cpu",
                                       "--json"),
-                            cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            cwd=ROOT, env=_env(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     killed_job = None
     try:
@@ -237,7 +240,7 @@ def test_torchrun_two_cpu_ranks_train_one_job_and_resume():
     assert store.get(killed_job).status == "interrupted"
 
     resumed = subprocess.run(_torchrun("jobs", "resume", str(killed_job), "--json"),
-                             cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=180)
+                             cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     events = _events(resumed.stdout)
     started = [e for e in events if e["event"] == "RunStarted"]
