@@ -16,7 +16,9 @@ with its interval over pieces, and the interval of their ratio; the
 change against Bach's own harmonisations of the same melodies, paired
 melody by melody (``paired``: a metric depends on the melody); the
 parallels' raw counts; and, beside the metrics the index uses, leaps of
-an octave or more per bar per voice, and those that come straight back.
+an octave or more per bar per voice, and those that come straight back;
+and each neighbouring pair's crossings (the mean over pairs hides which
+pair is off).
 
 Ways: ``today`` (today's rules, fitted as an epoch end fits them), ``plain`` (the composer's likeliest
 notes), ``no-restrike`` (today's without re-struck notes' pitches given
@@ -103,6 +105,7 @@ def events(per_piece: dict, keys: list[str], bars: int) -> int:
 
 def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int = 0) -> dict:
     from gan.evaluation.voice_leading import voice_leading_metrics
+    from gan.models.part_writing import neighbour_crossings
     from gan.training.sampling import fixed_latents, generate
 
     pieces = np.stack([generate(model, melody=unseen[:, 0],
@@ -132,7 +135,11 @@ def measure(model, config, evaluator, unseen, draws: int, real: dict, seed: int 
         rows[metric]["same_melodies_pair_bars"] = len(unseen) * len(keys) * bars
     big, back = leaps(flat)
     return {"pieces": len(flat), "metrics": rows,
-            "octave_leaps_per_bar": big.mean(0).tolist(), "octave_leaps_back_per_bar": back.mean(0).tolist()}
+            "octave_leaps_per_bar": big.mean(0).tolist(), "octave_leaps_back_per_bar": back.mean(0).tolist(),
+            # the mean over pairs hides which pair is off
+            "crossings_per_pair": {"generated": neighbour_crossings(generated).tolist(),
+                                   "real": neighbour_crossings(real).tolist(),
+                                   "same_melodies_bach": neighbour_crossings(bach).tolist()}}
 
 
 def main() -> int:
@@ -187,6 +194,11 @@ def main() -> int:
             f"{g:.3f}/{r:.3f}" for g, r in zip(out["octave_leaps_per_bar"], real_big.mean(0))) + "  (generated/real)")
         print("  ... and straight back:                " + "  ".join(
             f"{g:.4f}/{r:.4f}" for g, r in zip(out["octave_leaps_back_per_bar"], real_back.mean(0))))
+        pairs = out["crossings_per_pair"]
+        print("  crossings per bar, soprano-alto, alto-tenor, tenor-bass: " + "  ".join(
+            f"{g:.4f}/{r:.4f}/{b:.4f}" for g, r, b in zip(pairs["generated"], pairs["real"],
+                                                        pairs["same_melodies_bach"]))
+              + "  (generated/real/same melodies' Bach)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
     return 0
