@@ -137,6 +137,7 @@ def test_panel_generates_and_interpolates_with_musegan(musegan_job, make_panel, 
     panel = make_panel(home)
     panel.set_job(job_id)
     assert panel.generate_box.isVisibleTo(panel) and not panel.accompany_box.isVisibleTo(panel)
+    assert not panel.compose_button.isVisibleTo(panel)  # the melody's row goes with the melody
     panel.pieces_spin.setValue(2)
     pieces = _run(qtbot, panel, panel.generate)
     assert len(pieces) == 2 and all(p.path.is_file() for p in pieces)

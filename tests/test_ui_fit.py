@@ -46,6 +46,9 @@ def test_every_tab_fits_a_laptop_and_composing_never_resizes_the_window(
     qtbot.wait(100)
     assert len(panel.takes()) == 3 and panel.listen.current_item() is not None
     assert window.size() == LAPTOP
+    # what composing said (a line or two) hides no control: Compose stays in sight
+    button = panel.compose_button
+    assert button.visibleRegion().boundingRect() == button.rect(), panel.message_label.text()
     assert fits(window), window.minimumSizeHint()
     # every tab also fits the other way round: still shrinkable to a laptop after all that
     for index in range(detail.count()):

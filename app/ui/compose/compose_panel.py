@@ -65,34 +65,39 @@ class ComposePanel(QWidget):
 
     # ---- layout ------------------------------------------------------------------------------
     def _build(self, use_device: bool) -> None:
-        """The job row, then a splitter: the settings (scrolling when the
-        window is short), the takes, the listening panel. Nothing here sets
-        a minimum height the window would have to grow to (a laptop's
-        1280x720 fits, and composing never resizes the window)."""
+        """The job row and the message line, then a splitter: the settings
+        (the melody scrolling when the window is short, the row with Compose
+        always in sight below it), the takes, the listening panel. Nothing
+        here sets a minimum height the window would have to grow to (a
+        laptop's 1280x720 fits, and composing never resizes the window)."""
         top = self._build_job_row()
         self._build_accompany()
         self._build_generate()
         self.message_label = QLabel("Pick a trained job.")
         self.message_label.setWordWrap(True)
         self.message_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        controls = QWidget()
-        column = QVBoxLayout(controls)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.message_label)
-        column.addWidget(self.accompany_box)
-        column.addWidget(self.generate_box)
-        column.addStretch(1)
         self.settings_area = QScrollArea()
-        self.settings_area.setWidget(controls)
+        self.settings_area.setWidget(self.accompany_box)
         self.settings_area.setWidgetResizable(True)
         self.settings_area.setFrameShape(QFrame.NoFrame)
         self.settings_area.setMinimumHeight(60)
+        # At 1280x720 the melody's settings scroll; the buttons that act on
+        # them never do (the Compose button sat below the fold there).
+        self.settings_pane = QWidget()
+        column = QVBoxLayout(self.settings_pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.settings_area, 1)
+        column.addWidget(self.accompany_actions)
+        column.addWidget(self.generate_box)
         split = self._build_takes(use_device)
-        split.insertWidget(0, self.settings_area)
+        split.insertWidget(0, self.settings_pane)
         split.setStretchFactor(0, 0)
         split.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        # Above the splitter, not in the settings: a message that grows to two
+        # lines must hide no control.
+        layout.addWidget(self.message_label)
         layout.addWidget(split, 1)
         self._update_mode()
 
@@ -115,18 +120,20 @@ class ComposePanel(QWidget):
         self.compose_button = QPushButton("Compose")
         self.compose_button.setToolTip("Accompany the melody with the chosen model")
         self.compose_button.clicked.connect(self.compose)
-        acc_row = QHBoxLayout()
+        self.accompany_actions = QWidget()
+        acc_row = QHBoxLayout(self.accompany_actions)
+        acc_row.setContentsMargins(0, 0, 0, 0)
         acc_row.addWidget(QLabel("Seed"))
         acc_row.addWidget(self.seed_spin)
         acc_row.addWidget(QLabel("Takes"))
         acc_row.addWidget(self.takes_spin)
         acc_row.addStretch(1)
         acc_row.addWidget(self.compose_button)
-        self.accompany_box = QWidget()
+        self.accompany_box = QWidget()  # scrolls when the window is short
         acc_layout = QVBoxLayout(self.accompany_box)
         acc_layout.setContentsMargins(0, 0, 0, 0)
         acc_layout.addWidget(self.melody_picker)
-        acc_layout.addLayout(acc_row)
+        acc_layout.addStretch(1)
 
     def _build_generate(self) -> None:
         """MuseGAN jobs: pieces from seed A, or a walk to seed B."""
@@ -178,7 +185,7 @@ class ComposePanel(QWidget):
         total = sum(self.splitter.sizes())
         if total <= 0:
             return
-        settings = min(self.settings_area.widget().sizeHint().height() + 4, total // 2)
+        settings = min(self.settings_pane.sizeHint().height() + 4, total // 2)
         takes = min(96, total // 6)
         self.splitter.setSizes([settings, takes, max(0, total - settings - takes)])
 
@@ -283,7 +290,8 @@ class ComposePanel(QWidget):
 
     def _update_mode(self) -> None:
         arch = self._choice.architecture if self._choice else None
-        self.accompany_box.setVisible(arch != "musegan")
+        self.settings_area.setVisible(arch != "musegan")
+        self.accompany_actions.setVisible(arch != "musegan")
         self.generate_box.setVisible(arch == "musegan")
         busy = self.is_busy()
         for button in (self.compose_button, self.generate_button, self.interpolate_button):
