@@ -43,10 +43,11 @@ INDEX_KEYS = (INDEX_UNSEEN, INDEX_TRAINING)
 COPYING_KEYS = (COPIED_SHARE, COPIED_RUN, UNSEEN_SHARE)
 FIDELITY_KEY = GENRE_FIDELITY
 # Voice leading in the Music metrics tab: totals over voice pairs (one curve
-# each) and per-voice metrics (one curve per voice).
-VOICE_LEADING_TOTALS = ("parallel_fifths/all", "parallel_octaves/all", "voice_crossings/all",
-                        "voices_sounding/all")
-VOICE_METRICS = ("onsets_per_bar", "voice_range", "repeated_note_rate")
+# each), and metrics with a curve per voice, or per neighbouring pair for the
+# crossings (their mean over pairs hid a tenor and bass crossing 2.5 times as
+# often as Bach's beside an alto and tenor crossing half as often).
+VOICE_LEADING_TOTALS = ("parallel_fifths/all", "parallel_octaves/all", "voices_sounding/all")
+VOICE_METRICS = ("voice_crossings", "onsets_per_bar", "voice_range", "repeated_note_rate")
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -253,13 +254,18 @@ class JobSeries:
 
     def voice_leading_names(self) -> list[tuple[str, list[str]]]:
         """(chart, metric keys) for the voice-leading charts present in the
-        data: one chart per pair total, one per per-voice metric with a key
-        per voice, high to low)."""
+        data: one chart per pair total, one per per-voice (or per-pair)
+        metric with a key per voice (or pair), high to low)."""
         out = [(name, [name]) for name in VOICE_LEADING_TOTALS if name in self.metrics]
         order = {voice: i for i, voice in enumerate(VOICE_NAMES)}
+
+        def high_to_low(name: str) -> tuple[int, str]:
+            upper = name.split("/", 1)[1].split("-", 1)[0]  # a pair sorts by its upper voice
+            return order.get(upper, len(order)), name
+
         for metric in VOICE_METRICS:
-            keys = sorted((n for n in self.metrics if n.startswith(metric + "/")),
-                          key=lambda n: (order.get(n.split("/", 1)[1], len(order)), n))
+            keys = sorted((n for n in self.metrics if n.startswith(metric + "/") and n != f"{metric}/all"),
+                          key=high_to_low)
             if keys:
                 out.append((metric, keys))
         return out

@@ -39,7 +39,7 @@ METRIC_TITLES = {
     "tonal_distance": "Tonal distance between voices",
     "parallel_fifths/all": "Parallel fifths per bar",
     "parallel_octaves/all": "Parallel octaves per bar",
-    "voice_crossings/all": "Voice crossings per bar",
+    "voice_crossings": "Voice crossings per bar",  # a curve per neighbouring pair
     "voices_sounding/all": "Voices sounding (of 4)",
     "onsets_per_bar": "Notes started per bar",
     "voice_range": "Range per voice (semitones)",
