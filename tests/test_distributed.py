@@ -241,7 +241,10 @@ def test_torchrun_two_cpu_ranks_train_one_job_and_resume(tmp_path):
 
     resumed = subprocess.run(_torchrun("jobs", "resume", str(killed_job), "--json"),
                              cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=180)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # Once in about 40 runs a rank has aborted here ("terminate called without
+    # an active exception"): how far the job got tells where it died.
+    assert resumed.returncode == 0, (resumed.stderr[-3000:], resumed.stdout[-1500:],
+                                     store.get(killed_job).status)
     events = _events(resumed.stdout)
     started = [e for e in events if e["event"] == "RunStarted"]
     assert [(s["start_epoch"], s["start_step"], s["world_size"]) for s in started] == [(1, 60, 2)]
